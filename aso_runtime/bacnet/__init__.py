@@ -1,0 +1,48 @@
+"""The BACnet client runtime: plain-Python async API over bacpypes3.
+
+>>> client = await open_client(address="10.0.0.5/24")
+>>> devices = await who_is(client)
+>>> await client.read(devices[0], "ai,1")
+"""
+
+from .client import BacnetClient, read_many, read_singly
+from .discovery import (
+    discover_objects,
+    find_device,
+    object_list,
+    who_has,
+    who_is,
+    who_is_router_to_network,
+    who_is_stream,
+)
+from .errors import (
+    BacnetAbort,
+    BacnetError,
+    BacnetReject,
+    BacnetRemoteError,
+    BacnetTimeout,
+    InvalidInput,
+    LocalNetworkError,
+)
+from .ids import ObjectId, parse_object_id, parse_property
+from .local import LocalDevice
+from .session import open_client
+from .types import (
+    DeviceInfo,
+    ObjectHolder,
+    ObjectInfo,
+    PriorityArray,
+    PrioritySlot,
+    PropertyValue,
+    RouterInfo,
+    priority_name,
+)
+
+__all__ = [
+    "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError",
+    "BacnetTimeout", "DeviceInfo", "InvalidInput", "LocalDevice", "LocalNetworkError",
+    "ObjectHolder", "ObjectId", "ObjectInfo", "PriorityArray", "PrioritySlot",
+    "PropertyValue", "RouterInfo", "discover_objects", "find_device", "object_list",
+    "open_client", "parse_object_id", "parse_property", "priority_name", "read_many",
+    "read_singly", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
+]

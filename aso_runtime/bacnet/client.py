@@ -1,0 +1,614 @@
+"""The async BACnet client: read, write, release, RPM, WPM, priority arrays.
+
+One :class:`BacnetClient` wraps one bacpypes3 application. Every request goes
+through :meth:`BacnetClient._call`, the single boundary where bacpypes3's
+``BaseException`` errors become our ``Exception`` types, each call is bounded
+by a timeout, and a per-device semaphore keeps us far from the 255
+outstanding-request cliff (past it bacpypes3 spins and freezes the loop).
+Discovery (who-is, who-has, routers, point lists) lives in ``discovery.py``
+and builds on the same boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from bacpypes3.apdu import (
+    AbortPDU,
+    ErrorRejectAbortNack,
+    ReadPropertyACK,
+    ReadPropertyMultipleACK,
+    ReadPropertyMultipleRequest,
+    ReadPropertyRequest,
+    RejectPDU,
+    WritePropertyMultipleRequest,
+    WritePropertyRequest,
+)
+from bacpypes3.basetypes import (
+    PropertyIdentifier,
+    PropertyReference,
+    PropertyValue as BacnetPropertyValue,
+    ReadAccessSpecification,
+    WriteAccessSpecification,
+)
+from bacpypes3.constructeddata import Any as AnyValue
+from bacpypes3.pdu import Address
+from bacpypes3.primitivedata import Null, ObjectIdentifier
+
+from .errors import (
+    BacnetAbort,
+    BacnetError,
+    BacnetReject,
+    BacnetRemoteError,
+    BacnetTimeout,
+    InvalidInput,
+)
+from .ids import ObjectId, parse_object_id, parse_property
+from .types import DeviceInfo, PriorityArray, PrioritySlot, PropertyValue, priority_name
+from .values import coerce_for_write, decode_any, is_null, object_id_text, property_datatype
+
+log = logging.getLogger("aso.bacnet")
+
+T = TypeVar("T")
+DeviceRef = "str | int | DeviceInfo"
+
+DEFAULT_TIMEOUT = 3.0
+DEFAULT_PER_DEVICE_LIMIT = 8
+
+
+def bacnet_object_id(oid: ObjectId) -> ObjectIdentifier:
+    if oid.type.startswith("proprietary-"):
+        return ObjectIdentifier((int(oid.type.split("-")[1]), oid.instance))
+    return ObjectIdentifier(str(oid))
+
+
+def bacnet_property(name: str) -> PropertyIdentifier:
+    return PropertyIdentifier(int(name) if name.isdigit() else name)
+
+
+def check_priority(priority: int | None, *, allow_none: bool = True) -> int | None:
+    if priority is None and allow_none:
+        return None
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        try:
+            priority = int(str(priority))
+        except ValueError:
+            raise InvalidInput(f"priority must be a whole number 1..16, got {priority!r}") from None
+    if not 1 <= priority <= 16:
+        raise InvalidInput(f"priority {priority} is out of range: BACnet priorities are 1..16 (8 = manual operator)")
+    return priority
+
+
+class BacnetClient:
+    """Async client over one bacpypes3 application. See module docstring.
+
+    Construct with :func:`aso_runtime.bacnet.open_client` (which builds the
+    local application) or wrap an existing application.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        per_device_limit: int = DEFAULT_PER_DEVICE_LIMIT,
+        local_address: str | None = None,
+    ) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.per_device_limit = per_device_limit
+        self.local_address = local_address
+        self.devices: dict[int, DeviceInfo] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        # Devices that refused RPM once: go straight to single reads next time.
+        self.no_rpm: set[str] = set()
+        self.requests_sent = 0
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+
+    # ----- lifecycle -------------------------------------------------------
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        self._closers.append(closer)
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            await closer()
+        self._closers.clear()
+
+    async def __aenter__(self) -> "BacnetClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ----- addressing ------------------------------------------------------
+
+    def remember(self, device: DeviceInfo) -> None:
+        self.devices[device.instance] = device
+
+    def device_at(self, address: str) -> DeviceInfo | None:
+        for device in self.devices.values():
+            if device.address == address:
+                return device
+        return None
+
+    async def resolve(self, device: "str | int | DeviceInfo") -> tuple[Address, str]:
+        """Turn what the caller passed into a bacpypes3 Address and a label.
+
+        Accepts an address (``10.0.0.5``, ``127.0.0.1:47810``, ``2:7``), a
+        device instance (found by a directed Who-Is if not yet known) or a
+        :class:`DeviceInfo`.
+        """
+        if isinstance(device, DeviceInfo):
+            return self._address(device.address), f"device {device.instance} ({device.address})"
+        if isinstance(device, int) and not isinstance(device, bool):
+            known = self.devices.get(device)
+            if known is None:
+                from .discovery import find_device  # circular at import time
+
+                known = await find_device(self, device)
+            return self._address(known.address), f"device {device} ({known.address})"
+        if isinstance(device, str):
+            text = device.strip()
+            if text.lower().startswith("device"):
+                try:
+                    instance = parse_object_id(text).instance
+                except InvalidInput:
+                    instance = None
+                if instance is not None:
+                    return await self.resolve(instance)
+            # Bare digits are a device instance (`aso read 1001 ai,1`), unless
+            # a known device sits at that address (virtual-network MACs).
+            if text.isdigit() and self.device_at(text) is None:
+                return await self.resolve(int(text))
+            address = self._address(text)
+            known = self.device_at(str(address))
+            label = f"device {known.instance} ({address})" if known else str(address)
+            return address, label
+        raise InvalidInput(f"device must be an address, a device instance or DeviceInfo, got {device!r}")
+
+    @staticmethod
+    def _address(text: str) -> Address:
+        try:
+            return Address(text)
+        except Exception:
+            raise InvalidInput(
+                f"cannot read device address {text!r}; use 10.0.0.5, 10.0.0.5:47809, NET:MAC like 2:7, or a device instance"
+            ) from None
+
+    def _limit(self, address: Address) -> asyncio.Semaphore:
+        key = str(address)
+        if key not in self._limits:
+            self._limits[key] = asyncio.Semaphore(self.per_device_limit)
+        return self._limits[key]
+
+    # ----- the boundary ----------------------------------------------------
+
+    async def _call(
+        self,
+        where: str,
+        address: Address,
+        make_request: Callable[[], Awaitable[T]],
+        timeout: float | None = None,
+    ) -> T:
+        """Run one request: per-device limit, timeout, error translation."""
+        timeout = self.timeout if timeout is None else timeout
+        async with self._limit(address):
+            self.requests_sent += 1
+            try:
+                return await asyncio.wait_for(make_request(), timeout)
+            except (asyncio.TimeoutError, TimeoutError):
+                raise BacnetTimeout(f"{where}: no answer within {timeout:g} s (device offline or unreachable?)") from None
+            except ErrorRejectAbortNack as exc:
+                raise translate(where, exc) from None
+            except BacnetError:
+                raise
+            except (ValueError, TypeError) as exc:
+                raise InvalidInput(f"{where}: {exc}") from None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a stack bug must not escape as a traceback
+                raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
+            except BaseException as exc:
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                    raise
+                raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+    # ----- read ------------------------------------------------------------
+
+    async def read(
+        self,
+        device: "str | int | DeviceInfo",
+        object_id: "str | ObjectId",
+        property: str = "present-value",
+        index: int | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Any:
+        """Read one property and return it as plain Python.
+
+        Raises :class:`BacnetTimeout`, :class:`BacnetRemoteError` (e.g.
+        unknown-object), :class:`InvalidInput` for a malformed id or property.
+        """
+        oid = parse_object_id(object_id)
+        prop, parsed_index = parse_property(property)
+        index = parsed_index if index is None else index
+        address, label = await self.resolve(device)
+        where = f"{label} {oid} {prop}{f'[{index}]' if index is not None else ''}"
+
+        async def request() -> Any:
+            req = ReadPropertyRequest(
+                objectIdentifier=bacnet_object_id(oid),
+                propertyIdentifier=bacnet_property(prop),
+                destination=address,
+            )
+            if index is not None:
+                req.propertyArrayIndex = index
+            ack = await self.app.request(req)
+            if not isinstance(ack, ReadPropertyACK):
+                raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
+            number = oid.type_number
+            datatype = property_datatype(number, bacnet_property(prop)) if number is not None else None
+            return decode_any(ack.propertyValue, datatype, index)
+
+        return await self._call(where, address, request, timeout)
+
+    async def read_multiple(
+        self,
+        device: "str | int | DeviceInfo",
+        requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
+        *,
+        timeout: float | None = None,
+    ) -> list[PropertyValue]:
+        """ReadPropertyMultiple. ``requests`` is ``[(object_id, [property, ...]), ...]``.
+
+        Per-property errors come back in :attr:`PropertyValue.error`, not
+        raised. If the whole request fails (device rejects RPM, aborts for
+        size), the exception is raised; :func:`read_many` adds fallbacks.
+        """
+        specs: list[tuple[ObjectId, list[tuple[str, int | None]]]] = []
+        for object_id, props in requests:
+            oid = parse_object_id(object_id)
+            if isinstance(props, str):
+                props = [props]
+            specs.append((oid, [parse_property(p) for p in props]))
+        if not specs:
+            return []
+        address, label = await self.resolve(device)
+        where = f"{label} RPM of {len(specs)} object(s)"
+
+        async def request() -> list[PropertyValue]:
+            req = ReadPropertyMultipleRequest(
+                listOfReadAccessSpecs=[
+                    ReadAccessSpecification(
+                        objectIdentifier=bacnet_object_id(oid),
+                        listOfPropertyReferences=[_reference(p, i) for p, i in props],
+                    )
+                    for oid, props in specs
+                ],
+                destination=address,
+            )
+            ack = await self.app.request(req)
+            if not isinstance(ack, ReadPropertyMultipleACK):
+                raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
+            return _decode_rpm(ack)
+
+        return await self._call(where, address, request, timeout)
+
+    # ----- write -----------------------------------------------------------
+
+    async def write(
+        self,
+        device: "str | int | DeviceInfo",
+        object_id: "str | ObjectId",
+        value: Any,
+        priority: int | None = None,
+        property: str = "present-value",
+        index: int | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Write a value (cast to the property's type) at a priority 1..16.
+
+        ``value`` of None or ``'null'`` writes Null, which at a priority is a
+        release. A wrong-typed value raises :class:`InvalidInput` before
+        anything is sent.
+        """
+        oid = parse_object_id(object_id)
+        prop, parsed_index = parse_property(property)
+        index = parsed_index if index is None else index
+        priority = check_priority(priority)
+        address, label = await self.resolve(device)
+        where = f"{label} {oid} {prop}" + (f" @{priority}" if priority else "")
+        encoded = self._encode_value(oid, prop, index, value, where, priority)
+
+        async def request() -> None:
+            req = WritePropertyRequest(
+                objectIdentifier=bacnet_object_id(oid),
+                propertyIdentifier=bacnet_property(prop),
+                propertyValue=encoded,
+                destination=address,
+            )
+            if index is not None:
+                req.propertyArrayIndex = index
+            if priority is not None:
+                req.priority = priority
+            await self.app.request(req)
+
+        await self._call(where, address, request, timeout)
+        log.info("write %s = %r", where, value)
+
+    async def release(
+        self,
+        device: "str | int | DeviceInfo",
+        object_id: "str | ObjectId",
+        priority: int,
+        property: str = "present-value",
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Relinquish: write Null at ``priority`` (required: a release has a slot)."""
+        if priority is None:
+            raise InvalidInput("release needs a priority 1..16: it relinquishes that slot of the priority array")
+        await self.write(device, object_id, None, priority, property, timeout=timeout)
+
+    async def write_multiple(
+        self,
+        device: "str | int | DeviceInfo",
+        writes: Sequence[tuple["str | ObjectId", str, Any, int | None]],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """WritePropertyMultiple: ``[(object_id, property, value, priority), ...]``.
+
+        bacpypes3 has no client helper for WPM; the request is built here.
+        Every value is checked before anything is sent. The device applies
+        writes in order and stops at the first failure, which is raised
+        naming that object and property.
+        """
+        if not writes:
+            return
+        address, label = await self.resolve(device)
+        grouped: dict[str, tuple[ObjectId, list]] = {}
+        for object_id, property, value, priority in writes:
+            oid = parse_object_id(object_id)
+            prop, index = parse_property(property)
+            priority = check_priority(priority)
+            where = f"{label} {oid} {prop}"
+            encoded = self._encode_value(oid, prop, index, value, where, priority)
+            element = BacnetPropertyValue(propertyIdentifier=bacnet_property(prop), value=encoded)
+            if index is not None:
+                element.propertyArrayIndex = index
+            if priority is not None:
+                element.priority = priority
+            grouped.setdefault(str(oid), (oid, []))[1].append(element)
+        where = f"{label} WPM of {len(writes)} value(s)"
+
+        async def request() -> None:
+            req = WritePropertyMultipleRequest(
+                listOfWriteAccessSpecs=[
+                    WriteAccessSpecification(objectIdentifier=bacnet_object_id(oid), listOfProperties=elements)
+                    for oid, elements in grouped.values()
+                ],
+                destination=address,
+            )
+            await self.app.request(req)
+
+        await self._call(where, address, request, timeout)
+        log.info("wpm %s", where)
+
+    def _encode_value(self, oid: ObjectId, prop: str, index: int | None, value: Any, where: str, priority: int | None) -> AnyValue:
+        if is_null(value):
+            if priority is None and prop == "present-value":
+                raise InvalidInput(f"{where}: writing null needs a priority (a release relinquishes one slot)")
+            return AnyValue(Null(()))
+        datatype = property_datatype(oid.type_number, bacnet_property(prop)) if oid.type_number is not None else None
+        if datatype is None:
+            raise InvalidInput(f"{where}: {oid.type} has no standard property {prop}; cannot tell what type to write")
+        from bacpypes3.constructeddata import Array
+
+        if issubclass(datatype, Array) and index is not None:
+            datatype = datatype._subtype
+        plain = coerce_for_write(value, datatype, where)
+        try:
+            return AnyValue(datatype(plain))
+        except Exception as exc:
+            raise InvalidInput(f"{where}: {value!r} cannot be written as {datatype.__name__} ({exc})") from None
+
+    # ----- priority array --------------------------------------------------
+
+    async def priority_array(
+        self, device: "str | int | DeviceInfo", object_id: "str | ObjectId", *, timeout: float | None = None
+    ) -> PriorityArray:
+        """The 16 slots decoded to plain values, relinquish-default and current-command-priority.
+
+        Uses one RPM; falls back to single reads for devices without RPM.
+        Raises :class:`BacnetRemoteError` if the object is not commandable.
+        """
+        oid = parse_object_id(object_id)
+        props = ["priority-array", "relinquish-default", "present-value", "current-command-priority"]
+        values = await read_many(self, device, [(oid, props)], timeout=timeout)
+        by_name = {v.property: v for v in values}
+        array = by_name.get("priority-array")
+        if array is None or not array.ok:
+            _, label = await self.resolve(device)
+            error = (array.error if array else None) or "property:unknown-property"
+            error_class, _, error_code = error.partition(":")
+            raise BacnetRemoteError(
+                f"{label} {oid} priority-array: {error_class}: {error_code} "
+                "(not a commandable point: only outputs and commandable values have a priority array)",
+                error_class,
+                error_code,
+            )
+        slots = _slots(oid, array.value)
+        ccp = by_name.get("current-command-priority")
+        ccp_value = ccp.value if ccp is not None and ccp.ok else None
+        if not isinstance(ccp_value, int):
+            winning = next((s.priority for s in slots if s.active), None)
+            ccp_value = winning
+        relinquish = by_name.get("relinquish-default")
+        present = by_name.get("present-value")
+        return PriorityArray(
+            object_id=str(oid),
+            slots=slots,
+            relinquish_default=relinquish.value if relinquish and relinquish.ok else None,
+            current_command_priority=ccp_value,
+            present_value=present.value if present and present.ok else None,
+        )
+
+
+def _reference(prop: str, index: int | None) -> PropertyReference:
+    ref = PropertyReference(propertyIdentifier=bacnet_property(prop))
+    if index is not None:
+        ref.propertyArrayIndex = index
+    return ref
+
+
+def _property_text(prop: Any) -> str:
+    text = str(prop)
+    return text if text else str(int(prop))
+
+
+def _decode_rpm(ack: ReadPropertyMultipleACK) -> list[PropertyValue]:
+    """Decode each element on its own so one odd value cannot poison the batch."""
+    results = []
+    for access_result in ack.listOfReadAccessResults:
+        raw_oid = access_result.objectIdentifier
+        oid_text = object_id_text(raw_oid)
+        for element in access_result.listOfResults:
+            prop = element.propertyIdentifier
+            index = element.propertyArrayIndex
+            read_result = element.readResult
+            name = _property_text(prop)
+            if read_result.propertyAccessError is not None:
+                error = read_result.propertyAccessError
+                results.append(PropertyValue(oid_text, name, index, None, f"{error.errorClass}:{error.errorCode}"))
+                continue
+            datatype = property_datatype(int(raw_oid[0]), prop)
+            try:
+                value = decode_any(read_result.propertyValue, datatype, index)
+            except Exception as exc:
+                results.append(PropertyValue(oid_text, name, index, None, f"decode:{exc}"))
+                continue
+            results.append(PropertyValue(oid_text, name, index, value))
+    return results
+
+
+def _slots(oid: ObjectId, raw: Any) -> list[PrioritySlot]:
+    """Plain slots from the decoded priority array (list of 16 values or Nones).
+
+    ``decode_any`` already reduced each PriorityValue choice to its value;
+    binary slots arrive as enumerated ints or names: show them as
+    active/inactive like the present value.
+    """
+    values = list(raw or [])[:16] + [None] * max(0, 16 - len(raw or []))
+    slots = []
+    for priority, value in enumerate(values, start=1):
+        kind = _kind(value)
+        if oid.type.startswith("binary") and kind in ("unsigned", "enumerated"):
+            value = {0: "inactive", 1: "active"}.get(value, value)
+            kind = "enumerated"
+        slots.append(PrioritySlot(priority, priority_name(priority), value, kind))
+    return slots
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, float):
+        return "real"
+    if isinstance(value, int):
+        return "unsigned"
+    if isinstance(value, str):
+        return "enumerated"
+    return "constructed"
+
+
+def translate(where: str, exc: BaseException) -> BacnetError:
+    """bacpypes3 Error/Reject/Abort -> our exception, one line."""
+    if isinstance(exc, RejectPDU):
+        reason = str(getattr(exc, "apduAbortRejectReason", "other"))
+        return BacnetReject(f"{where}: rejected by the device ({reason})", reason)
+    if isinstance(exc, AbortPDU):
+        reason = str(getattr(exc, "apduAbortRejectReason", "other"))
+        if reason in ("no-response", "tsm-timeout"):
+            return BacnetTimeout(f"{where}: no answer (device offline or unreachable?)")
+        return BacnetAbort(f"{where}: aborted ({reason})", reason)
+    error_class = str(getattr(exc, "errorClass", "") or "unknown")
+    error_code = str(getattr(exc, "errorCode", "") or "unknown")
+    hint = _HINTS.get(error_code, "")
+    return BacnetRemoteError(f"{where}: {error_class}: {error_code}{hint}", error_class, error_code)
+
+
+_HINTS = {
+    "unknown-object": " (no such object on this device; check the point list with `aso discover`)",
+    "unknown-property": " (this object type does not have that property)",
+    "write-access-denied": " (property is read-only on this device; commandable points take a priority)",
+    "value-out-of-range": " (the device refused the value's range)",
+    "invalid-data-type": " (the device expects another data type)",
+}
+
+
+async def read_many(
+    client: BacnetClient,
+    device: "str | int | DeviceInfo",
+    requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
+    *,
+    timeout: float | None = None,
+) -> list[PropertyValue]:
+    """RPM with fallbacks: single reads if the device rejects RPM or the batch fails.
+
+    Never raises for one bad property; raises only if the device is not
+    answering at all (timeout) or the input is invalid.
+    """
+    address, _ = await client.resolve(device)
+    key = str(address)
+    if key not in client.no_rpm:
+        try:
+            return await client.read_multiple(device, requests, timeout=timeout)
+        except BacnetTimeout:
+            raise
+        except BacnetReject as exc:
+            if exc.reason in ("unrecognized-service",):
+                client.no_rpm.add(key)
+        except BacnetRemoteError as exc:
+            if exc.error_code in ("service-request-denied", "unrecognized-service"):
+                client.no_rpm.add(key)
+        except (BacnetAbort, BacnetError) as exc:
+            if isinstance(exc, InvalidInput):
+                raise
+    return await read_singly(client, device, requests, timeout=timeout)
+
+
+async def read_singly(
+    client: BacnetClient,
+    device: "str | int | DeviceInfo",
+    requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
+    *,
+    timeout: float | None = None,
+) -> list[PropertyValue]:
+    """One ReadProperty per property, concurrently (bounded by the device limit)."""
+
+    async def one(oid: ObjectId, prop_text: str) -> PropertyValue:
+        prop, index = parse_property(prop_text)
+        try:
+            value = await client.read(device, oid, prop, index, timeout=timeout)
+        except BacnetTimeout:
+            raise
+        except BacnetRemoteError as exc:
+            return PropertyValue(str(oid), prop, index, None, f"{exc.error_class}:{exc.error_code}")
+        except BacnetError as exc:
+            return PropertyValue(str(oid), prop, index, None, str(exc))
+        return PropertyValue(str(oid), prop, index, value)
+
+    jobs = []
+    for object_id, props in requests:
+        oid = parse_object_id(object_id)
+        for prop in [props] if isinstance(props, str) else props:
+            jobs.append(one(oid, prop))
+    return list(await asyncio.gather(*jobs))

@@ -1,0 +1,162 @@
+"""Parse the object identifiers and property names field people actually type.
+
+bacpypes3 accepts ``analog-input,1`` and ``analogInput,1`` but refuses ``ai,1``,
+``AI1`` and ``analog-input 1``, which is what technicians write on site. This
+module accepts all of them and normalises to the canonical hyphenated form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+
+# Canonical BACnet object type names (ASHRAE 135 enumeration order matters for
+# the numeric form, e.g. ``0,1`` is analog-input 1).
+OBJECT_TYPES: tuple[str, ...] = (
+    "analog-input", "analog-output", "analog-value", "binary-input",
+    "binary-output", "binary-value", "calendar", "command", "device",
+    "event-enrollment", "file", "group", "loop", "multi-state-input",
+    "multi-state-output", "notification-class", "program", "schedule",
+    "averaging", "multi-state-value", "trend-log", "life-safety-point",
+    "life-safety-zone", "accumulator", "pulse-converter", "event-log",
+    "global-group", "trend-log-multiple", "load-control", "structured-view",
+    "access-door", "timer", "access-credential", "access-point",
+    "access-rights", "access-user", "access-zone", "credential-data-input",
+    "network-security", "bitstring-value", "characterstring-value",
+    "date-pattern-value", "date-value", "datetime-pattern-value",
+    "datetime-value", "integer-value", "large-analog-value",
+    "octetstring-value", "positive-integer-value", "time-pattern-value",
+    "time-value", "notification-forwarder", "alert-enrollment", "channel",
+    "lighting-output", "binary-lighting-output", "network-port",
+    "elevator-group", "escalator", "lift", "staging", "audit-log",
+    "audit-reporter", "color", "color-temperature",
+)
+
+# The abbreviations that appear on points lists and in every front end.
+ABBREVIATIONS: dict[str, str] = {
+    "ai": "analog-input", "ao": "analog-output", "av": "analog-value",
+    "bi": "binary-input", "bo": "binary-output", "bv": "binary-value",
+    "mi": "multi-state-input", "msi": "multi-state-input",
+    "mo": "multi-state-output", "mso": "multi-state-output",
+    "mv": "multi-state-value", "msv": "multi-state-value",
+    "dev": "device", "sch": "schedule", "sched": "schedule", "cal": "calendar",
+    "tl": "trend-log", "trend": "trend-log", "nc": "notification-class",
+    "iv": "integer-value", "piv": "positive-integer-value",
+    "csv": "characterstring-value", "lav": "large-analog-value",
+    "acc": "accumulator", "lo": "lighting-output", "np": "network-port",
+    "lp": "loop", "prg": "program", "file": "file",
+}
+
+_SQUASHED = {name.replace("-", ""): name for name in OBJECT_TYPES}
+MAX_INSTANCE = 4194303  # 22 bits; 4194303 itself is the "unconfigured" wildcard
+
+ACCEPTED_FORMS = (
+    "accepted forms: analog-input,1  analog-input:1  analogInput 1  ai,1  AI1  "
+    "AI-1  av:3  bo 2  msv,4  device,1001"
+)
+
+
+@dataclass(frozen=True, order=True)
+class ObjectId:
+    """A BACnet object identifier as a plain (type name, instance) pair."""
+
+    type: str
+    instance: int
+
+    def __str__(self) -> str:
+        return f"{self.type},{self.instance}"
+
+    @property
+    def type_number(self) -> int | None:
+        try:
+            return OBJECT_TYPES.index(self.type)
+        except ValueError:
+            return None
+
+
+def _type_name(word: str) -> str | None:
+    """Map a typed object-type word to its canonical name, or None."""
+    lowered = word.strip().lower()
+    if lowered.isdigit():
+        number = int(lowered)
+        return OBJECT_TYPES[number] if number < len(OBJECT_TYPES) else f"proprietary-{number}"
+    if lowered in ABBREVIATIONS:
+        return ABBREVIATIONS[lowered]
+    if lowered in OBJECT_TYPES:
+        return lowered
+    # camelCase (analogInput) and squashed (analoginput, multistatevalue)
+    squashed = re.sub(r"[-_\s]", "", lowered)
+    return _SQUASHED.get(squashed)
+
+
+_SEPARATED = re.compile(r"^\s*([A-Za-z][A-Za-z_\- ]*?|\d+)\s*[,:\s]\s*(\d+)\s*$")
+_JOINED = re.compile(r"^\s*([A-Za-z]+)[-_]?(\d+)\s*$")
+
+
+def parse_object_id(text: "str | ObjectId | tuple") -> ObjectId:
+    """Parse ``analog-input,1``, ``ai 1``, ``AI1``, ``AV-3``, ``0,1`` and so on.
+
+    Raises :class:`InvalidInput` with the accepted forms when it cannot.
+    """
+    if isinstance(text, ObjectId):
+        return text
+    if isinstance(text, tuple) and len(text) == 2:
+        text = f"{text[0]},{text[1]}"
+    if not isinstance(text, str):
+        raise InvalidInput(f"object id must be text like 'analog-input,1', got {text!r}")
+    match = _SEPARATED.match(text) or _JOINED.match(text)
+    if not match:
+        raise InvalidInput(f"cannot read object id {text!r}; {ACCEPTED_FORMS}")
+    type_word, instance_text = match.groups()
+    type_name = _type_name(type_word)
+    if type_name is None:
+        raise InvalidInput(f"unknown object type {type_word.strip()!r} in {text!r}; {ACCEPTED_FORMS}")
+    instance = int(instance_text)
+    if instance > MAX_INSTANCE:
+        raise InvalidInput(f"object instance {instance} in {text!r} is above the BACnet maximum {MAX_INSTANCE}")
+    return ObjectId(type_name, instance)
+
+
+_PROPERTY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-_]*|\d+)\s*(?:\[\s*(\d+)\s*\])?\s*$")
+
+
+def _hyphenate(word: str) -> str:
+    word = word.replace("_", "-")
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", word).lower()
+
+
+def known_properties() -> frozenset[str]:
+    """Every property name the installed stack knows, hyphenated."""
+    from bacpypes3.basetypes import PropertyIdentifier  # lazy: keeps import cheap
+
+    return frozenset(_hyphenate(name) for name in PropertyIdentifier._enum_map)
+
+
+_KNOWN: frozenset[str] | None = None
+
+
+def parse_property(text: str) -> tuple[str, int | None]:
+    """Parse ``present-value``, ``presentValue``, ``priority-array[8]``.
+
+    Returns the hyphenated name and the array index (or None). Unknown names
+    raise :class:`InvalidInput`; proprietary properties can be given by number.
+    """
+    global _KNOWN
+    match = _PROPERTY.match(text or "")
+    if not match:
+        raise InvalidInput(
+            f"cannot read property {text!r}; use a name like present-value or presentValue, optionally with [index]"
+        )
+    name, index = match.groups()
+    if name.isdigit():
+        return name, int(index) if index is not None else None
+    name = _hyphenate(name)
+    if _KNOWN is None:
+        _KNOWN = known_properties()
+    if name not in _KNOWN:
+        close = [k for k in sorted(_KNOWN) if k.startswith(name[:4])][:3]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InvalidInput(f"unknown property {text!r}{hint}")
+    return name, int(index) if index is not None else None

@@ -1,0 +1,225 @@
+"""Build the local BACnet application: our own device on one or more ports.
+
+bacpypes3 binds with SO_REUSEPORT (a second process on the same port starts
+"fine" and then steals half the unicast traffic) and retries forever when the
+address is not on this host. We probe the address ourselves first and refuse
+both with one clear line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass
+
+from bacpypes3.app import Application
+from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
+
+from .errors import LocalNetworkError
+
+BACNET_PORT = 47808
+DEFAULT_VENDOR_ID = 999  # "reserved for testing"; bacpypes3 needs a registered id
+
+
+@dataclass(frozen=True)
+class LocalDevice:
+    """Who we are on the network."""
+
+    instance: int = 4194301
+    name: str = "aso-console"
+    vendor_id: int = DEFAULT_VENDOR_ID
+    max_apdu: int = 1476
+    segmentation: str = "segmented-both"
+    # The stack's own retry timer; the client also bounds every call.
+    apdu_timeout_ms: int = 3000
+    apdu_retries: int = 1
+
+
+def device_object(device: LocalDevice, **extra) -> DeviceObject:
+    return DeviceObject(
+        objectIdentifier=("device", device.instance),
+        objectName=device.name,
+        vendorIdentifier=device.vendor_id,
+        maxApduLengthAccepted=device.max_apdu,
+        segmentationSupported=device.segmentation,
+        apduTimeout=device.apdu_timeout_ms,
+        numberOfApduRetries=device.apdu_retries,
+        **extra,
+    )
+
+
+def _interface_address(name: str) -> tuple[str, int] | None:
+    """IPv4 address and prefix length of a Linux interface, or None."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        packed_name = struct.pack("256s", name.encode()[:15])
+        addr = fcntl.ioctl(sock.fileno(), 0x8915, packed_name)  # SIOCGIFADDR
+        mask = fcntl.ioctl(sock.fileno(), 0x891B, packed_name)  # SIOCGIFNETMASK
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    ip = socket.inet_ntoa(addr[20:24])
+    prefix = ipaddress.IPv4Network(f"0.0.0.0/{socket.inet_ntoa(mask[20:24])}").prefixlen
+    return ip, prefix
+
+
+@dataclass(frozen=True)
+class UdpAddress:
+    """A BACnet/IP bind address: host, prefix length and UDP port."""
+
+    ip: str
+    prefix: int
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.ip}/{self.prefix}:{self.port}"
+
+
+def parse_local_address(text: str) -> UdpAddress:
+    """Accept ``10.0.0.5/24``, ``10.0.0.5/24:47809``, ``127.0.0.1:47809``, ``eth0``, ``eth0:47809``.
+
+    Without a mask the network is assumed /24 (/8 on loopback) so that a
+    global Who-Is has a broadcast address to go to; bacpypes3 would silently
+    make it /32 and never broadcast.
+    """
+    host, _, port_text = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
+    if port_text and not port_text.isdigit():
+        raise LocalNetworkError(f"bad local address {text!r}: port {port_text!r} is not a number")
+    port = int(port_text) if port_text else BACNET_PORT
+    if not 0 < port < 65536:
+        raise LocalNetworkError(f"bad local address {text!r}: port must be 1..65535")
+    ip_text, _, prefix_text = host.partition("/")
+    try:
+        ip = str(ipaddress.IPv4Address(ip_text))
+    except ValueError:
+        found = _interface_address(ip_text)
+        if found is None:
+            raise LocalNetworkError(
+                f"bad local address {text!r}: expected an IPv4 address like 10.0.0.5/24[:port] "
+                "or the name of a network interface on this host"
+            ) from None
+        ip, prefix = found
+        return UdpAddress(ip, int(prefix_text) if prefix_text else prefix, port)
+    if prefix_text:
+        if not prefix_text.isdigit() or not 0 <= int(prefix_text) <= 32:
+            raise LocalNetworkError(f"bad local address {text!r}: mask must be /0../32")
+        prefix = int(prefix_text)
+    else:
+        prefix = 8 if ip.startswith("127.") else 24
+    return UdpAddress(ip, prefix, port)
+
+
+def check_can_bind(address: UdpAddress) -> None:
+    """Refuse a port someone else holds, or an address that is not ours."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((address.ip, address.port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise LocalNetworkError(
+                f"UDP port {address.port} on {address.ip} is already in use by another program "
+                "(another BACnet tool?); stop it or choose another port with --address IP/MASK:PORT"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise LocalNetworkError(
+                f"address {address.ip} is not assigned to any interface on this host; "
+                "check `ip addr` and pass one of its addresses or an interface name"
+            ) from None
+        raise LocalNetworkError(f"cannot bind {address.ip}:{address.port}: {exc.strerror}") from None
+    finally:
+        sock.close()
+
+
+def udp_port(
+    address: UdpAddress,
+    *,
+    port_instance: int = 1,
+    network: int | None = None,
+    foreign: str | None = None,
+    ttl: int = 300,
+    bbmd: bool = False,
+) -> NetworkPortObject:
+    """A BACnet/IP network port; optionally a foreign device or a BBMD."""
+    kwargs = {}
+    if network:
+        kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
+    port = NetworkPortObject(
+        str(address),
+        objectIdentifier=("network-port", port_instance),
+        objectName=f"NetworkPort-{port_instance}",
+        **kwargs,
+    )
+    if foreign:
+        port.bacnetIPMode = IPMode.foreign
+        port.fdBBMDAddress = HostNPort(_with_port(foreign))
+        port.fdSubscriptionLifetime = ttl
+    elif bbmd:
+        port.bacnetIPMode = IPMode.bbmd
+        port.bbmdAcceptFDRegistrations = True
+        port.bbmdForeignDeviceTable = []
+        port.bbmdBroadcastDistributionTable = [BDTEntry(f"{address.ip}:{address.port}")]
+    return port
+
+
+def _with_port(text: str) -> str:
+    return text if ":" in text else f"{text}:{BACNET_PORT}"
+
+
+def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None) -> NetworkPortObject:
+    """A port on an in-process bacpypes3 virtual network (tests, simulator)."""
+    kwargs = {}
+    if network:
+        kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
+    return NetworkPortObject(
+        objectIdentifier=("network-port", port_instance),
+        objectName=f"NetworkPort-{port_instance}",
+        networkType="virtual",
+        protocolLevel="bacnet-application",
+        macAddress=mac.to_bytes(1 if mac < 256 else 2, "big"),
+        networkInterfaceName=vlan,
+        **kwargs,
+    )
+
+
+def ensure_virtual_network(name: str):
+    """The in-process virtual network called ``name``, created if needed."""
+    from bacpypes3.vlan import VirtualNetwork
+
+    return VirtualNetwork._networks.get(name) or VirtualNetwork(name)
+
+
+def drop_virtual_network(name: str) -> None:
+    from bacpypes3.vlan import VirtualNetwork
+
+    VirtualNetwork._networks.pop(name, None)
+
+
+def build_application(app_class: type[Application], objects: list) -> Application:
+    """Create the application; must run inside the event loop (bacpypes3 needs it)."""
+    asyncio.get_running_loop()
+    return app_class.from_object_list(objects)
+
+
+async def close_application(app: Application) -> None:
+    """Close sockets for real: wait for the endpoint tasks first (see notes)."""
+    for link_layer in list(getattr(app, "link_layers", {}).values()):
+        server = getattr(link_layer, "server", None)
+        tasks = list(getattr(server, "_transport_tasks", []) or [])
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        # A foreign device keeps a re-registration timer; stop it.
+        bvll = getattr(link_layer, "bip", None) or getattr(link_layer, "client", None)
+        if hasattr(link_layer, "unregister"):
+            try:
+                link_layer.unregister()
+            except Exception:
+                pass
+        del bvll
+    app.close()

@@ -1,0 +1,223 @@
+"""Convert between bacpypes3 values and plain Python.
+
+Reads turn every decoded value into float, int, str, bool, None, list or dict.
+Writes take plain values (or the text a technician typed) and let bacpypes3
+cast them to the property's datatype, with our checks first so that a wrong
+type is refused with a one-line message before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bacpypes3.constructeddata import Any as AnyValue
+from bacpypes3.constructeddata import Array, List, Sequence, Choice
+from bacpypes3.primitivedata import (
+    BitString,
+    Boolean,
+    CharacterString,
+    Date,
+    Double,
+    Enumerated,
+    Integer,
+    Null,
+    ObjectIdentifier,
+    OctetString,
+    Real,
+    Time,
+    Unsigned,
+)
+
+from .errors import InvalidInput
+
+# Values that mean "release": what old easy-aso scripts pass and what people type.
+NULL_WORDS = {"null", "none", "release", "relinquish"}
+
+
+def is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in NULL_WORDS)
+
+
+def object_id_text(oid: Any) -> str:
+    """``ObjectIdentifier`` -> ``analog-input,1`` (unknown types by number)."""
+    obj_type, instance = oid
+    name = str(obj_type)
+    if name.isdigit() or not name:
+        name = str(int(obj_type))
+    return f"{name},{instance}"
+
+
+def to_plain(value: Any) -> Any:
+    """Turn a decoded bacpypes3 value into JSON-able plain Python."""
+    if value is None or isinstance(value, Null):
+        return None
+    if isinstance(value, Boolean):
+        return bool(value)
+    if isinstance(value, Enumerated):
+        # A generic Enumerated (priority-array slot of a binary point) has no
+        # names: give the number, the caller knows the object type.
+        text = str(value)
+        return int(value) if text.isdigit() or not text else text
+    if isinstance(value, (Real, Double)):
+        return float(value)
+    if isinstance(value, (Unsigned, Integer)):
+        return int(value)
+    if isinstance(value, CharacterString):
+        return str(value)
+    if isinstance(value, ObjectIdentifier):
+        return object_id_text(value)
+    if isinstance(value, BitString):
+        names = getattr(value, "_bitstring_names", None) or {}
+        by_position = {pos: _hyphen(name) for name, pos in names.items()}
+        return [by_position.get(i, str(i)) for i, bit in enumerate(value) if bit]
+    if isinstance(value, (Date, Time)):
+        return str(value)
+    if isinstance(value, OctetString):
+        return bytes(value).hex()
+    if isinstance(value, AnyValue):
+        for datatype in (Real, Unsigned, Enumerated, CharacterString, Boolean, Null):
+            try:
+                return to_plain(value.cast_out(datatype))
+            except Exception:
+                continue
+        return None
+    if isinstance(value, Choice):
+        choice = getattr(value, "_choice", None)
+        return to_plain(getattr(value, choice)) if choice else None
+    if isinstance(value, (Array, List, list, tuple)):
+        return [to_plain(item) for item in value]
+    if isinstance(value, Sequence):
+        return {
+            name: to_plain(getattr(value, name, None))
+            for name, _ in getattr(value, "_elements", {}).items()
+            if getattr(value, name, None) is not None
+        }
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def coerce_for_write(value: Any, datatype: type | None, where: str) -> Any:
+    """Check and convert a plain value for a property of ``datatype``.
+
+    Refuses, with a one-line :class:`InvalidInput`, what would fail or be
+    silently misread: text for an analog, 7 for a binary, a word for a
+    multi-state. ``where`` names the device/object/property for the message.
+    """
+    if datatype is None:
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    try:
+        if issubclass(datatype, (Real, Double)):
+            if isinstance(value, bool):
+                raise ValueError
+            return float(text if text is not None else value)
+        if issubclass(datatype, Boolean):
+            if text is not None:
+                lowered = text.lower()
+                if lowered in {"true", "1", "yes", "on"}:
+                    return True
+                if lowered in {"false", "0", "no", "off"}:
+                    return False
+                raise ValueError
+            return bool(value)
+        if issubclass(datatype, Enumerated):
+            names = set(datatype._enum_map)
+            if text is not None:
+                if text.isdigit():
+                    number = int(text)
+                else:
+                    if text not in names:
+                        raise ValueError
+                    return datatype(text)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                number = value
+            else:
+                raise ValueError
+            if number not in set(datatype._enum_map.values()):
+                raise ValueError
+            return datatype(number)
+        if issubclass(datatype, (Unsigned, Integer)):
+            number = int(text if text is not None else value)
+            if isinstance(value, float) and not float(value).is_integer():
+                raise ValueError
+            if issubclass(datatype, Unsigned) and number < 0:
+                raise ValueError
+            return number
+        if issubclass(datatype, CharacterString):
+            return str(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{where}: {value!r} is not a valid {_describe(datatype)}") from None
+    return value
+
+
+def _hyphen(name: str) -> str:
+    return "".join("-" + c.lower() if c.isupper() else c for c in name)
+
+
+def _describe(datatype: type) -> str:
+    if issubclass(datatype, (Real, Double)):
+        return "number"
+    if issubclass(datatype, Boolean):
+        return "true/false value"
+    if issubclass(datatype, Enumerated):
+        names = sorted(k for k in datatype._enum_map if "-" in k or k.islower())
+        return "value, expected one of " + "/".join(names[:8])
+    if issubclass(datatype, Unsigned):
+        return "whole number >= 0"
+    if issubclass(datatype, Integer):
+        return "whole number"
+    return datatype.__name__
+
+
+def _vendor_info():
+    from bacpypes3.vendor import get_vendor_info
+
+    return get_vendor_info(0)
+
+
+def property_datatype(object_type: int | str, property_id: Any) -> type | None:
+    """The standard datatype of a property of an object type, or None if unknown."""
+    from bacpypes3.primitivedata import ObjectType
+
+    try:
+        object_class = _vendor_info().get_object_class(ObjectType(object_type))
+    except (ValueError, TypeError):
+        return None
+    if object_class is None:
+        return None
+    try:
+        return object_class.get_property_type(property_id)
+    except Exception:
+        return None
+
+
+def decode_any(value: AnyValue, datatype: type | None, array_index: int | None) -> Any:
+    """Decode a property value, falling back to the tags' own types.
+
+    The fallback matters: an unknown object type (color, proprietary) or a
+    device answering Null for an atomic property must yield a value, not
+    poison a whole RPM response.
+    """
+    if datatype is not None:
+        if issubclass(datatype, Array) and array_index is not None:
+            datatype = Unsigned if array_index == 0 else datatype._subtype
+        try:
+            return to_plain(value.cast_out(datatype))
+        except Exception:
+            pass
+    return decode_tags(value)
+
+
+def decode_tags(value: AnyValue) -> Any:
+    """Generic decode of application-tagged primitives (one value or a list)."""
+    from bacpypes3.primitivedata import TagClass
+
+    items = []
+    for tag in getattr(value, "tagList", None) or []:
+        if tag.tag_class != TagClass.application:
+            return "(undecodable constructed value)"
+        items.append(to_plain(tag.app_to_object()))
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else items
