@@ -69,6 +69,18 @@ def bacnet_property(name: str) -> PropertyIdentifier:
     return PropertyIdentifier(int(name) if name.isdigit() else name)
 
 
+def address_text(address: Address) -> str:
+    """Text form of an address that :meth:`BacnetClient.resolve` reads back.
+
+    Virtual-network and MS/TP stations have 1-2 byte MACs; bacpypes3 prints
+    them as bare digits, which would read back as a device instance. We
+    print them in hex (``0x02``), which bacpypes3 also parses.
+    """
+    if address.addrType == Address.localStationAddr and address.addrAddr and len(address.addrAddr) <= 2:
+        return "0x" + address.addrAddr.hex()
+    return str(address)
+
+
 def check_priority(priority: int | None, *, allow_none: bool = True) -> int | None:
     if priority is None and allow_none:
         return None
@@ -160,13 +172,12 @@ class BacnetClient:
                     instance = None
                 if instance is not None:
                     return await self.resolve(instance)
-            # Bare digits are a device instance (`aso read 1001 ai,1`), unless
-            # a known device sits at that address (virtual-network MACs).
-            if text.isdigit() and self.device_at(text) is None:
+            # Bare digits are a device instance (`aso read 1001 ai,1`).
+            if text.isdigit():
                 return await self.resolve(int(text))
             address = self._address(text)
-            known = self.device_at(str(address))
-            label = f"device {known.instance} ({address})" if known else str(address)
+            known = self.device_at(address_text(address))
+            label = f"device {known.instance} ({address_text(address)})" if known else address_text(address)
             return address, label
         raise InvalidInput(f"device must be an address, a device instance or DeviceInfo, got {device!r}")
 
@@ -321,9 +332,11 @@ class BacnetClient:
         prop, parsed_index = parse_property(property)
         index = parsed_index if index is None else index
         priority = check_priority(priority)
+        at = f" @{priority}" if priority else ""
+        # Check the value before any network traffic (even the device lookup).
+        encoded = self._encode_value(oid, prop, index, value, f"{_label(device)} {oid} {prop}{at}", priority)
         address, label = await self.resolve(device)
-        where = f"{label} {oid} {prop}" + (f" @{priority}" if priority else "")
-        encoded = self._encode_value(oid, prop, index, value, where, priority)
+        where = f"{label} {oid} {prop}{at}"
 
         async def request() -> None:
             req = WritePropertyRequest(
@@ -371,7 +384,7 @@ class BacnetClient:
         """
         if not writes:
             return
-        address, label = await self.resolve(device)
+        label = _label(device)
         grouped: dict[str, tuple[ObjectId, list]] = {}
         for object_id, property, value, priority in writes:
             oid = parse_object_id(object_id)
@@ -385,6 +398,7 @@ class BacnetClient:
             if priority is not None:
                 element.priority = priority
             grouped.setdefault(str(oid), (oid, []))[1].append(element)
+        address, label = await self.resolve(device)
         where = f"{label} WPM of {len(writes)} value(s)"
 
         async def request() -> None:
@@ -458,6 +472,15 @@ class BacnetClient:
             current_command_priority=ccp_value,
             present_value=present.value if present and present.ok else None,
         )
+
+
+def _label(device: Any) -> str:
+    """How to name a device in a message before we know its address."""
+    if isinstance(device, DeviceInfo):
+        return f"device {device.instance} ({device.address})"
+    if isinstance(device, int) or (isinstance(device, str) and device.strip().isdigit()):
+        return f"device {int(device)}"
+    return str(device)
 
 
 def _reference(prop: str, index: int | None) -> PropertyReference:

@@ -18,7 +18,7 @@ from bacpypes3.apdu import IAmRequest, IHaveRequest, WhoHasRequest, WhoIsRequest
 from bacpypes3.basetypes import WhoHasLimits, WhoHasObject
 from bacpypes3.pdu import Address, GlobalBroadcast, RemoteBroadcast
 
-from .client import BacnetClient, read_many
+from .client import BacnetClient, address_text, read_many
 from .errors import BacnetError, BacnetTimeout, InvalidInput
 from .ids import MAX_INSTANCE, ObjectId, parse_object_id
 from .types import DeviceInfo, ObjectHolder, ObjectInfo, RouterInfo
@@ -124,7 +124,7 @@ async def who_is_stream(
         source = apdu.pduSource
         device = DeviceInfo(
             instance=instance,
-            address=str(source),
+            address=address_text(source),
             vendor_id=int(apdu.vendorID),
             max_apdu=int(apdu.maxAPDULengthAccepted),
             segmentation=str(apdu.segmentationSupported),
@@ -196,7 +196,7 @@ async def who_has(
             return None
         return ObjectHolder(
             device_instance=apdu.deviceIdentifier[1],
-            address=str(apdu.pduSource),
+            address=address_text(apdu.pduSource),
             object_id=held,
             object_name=str(apdu.objectName),
         )
@@ -238,7 +238,7 @@ async def who_is_router_to_network(
         raise BacnetError(f"who-is-router-to-network: {exc}") from None
     routers: dict[str, set[int]] = {}
     for _adapter, npdu in results or []:
-        routers.setdefault(str(npdu.pduSource), set()).update(int(n) for n in npdu.iartnNetworkList)
+        routers.setdefault(address_text(npdu.pduSource), set()).update(int(n) for n in npdu.iartnNetworkList)
     return [RouterInfo(address, sorted(nets)) for address, nets in sorted(routers.items())]
 
 
@@ -305,7 +305,7 @@ async def discover_objects(client: BacnetClient, device: DeviceInfo | str | int)
         if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
             device = client.devices.get(int(device)) or await find_device(client, int(device))
         else:
-            found = client.device_at(str(BacnetClient._address(device)))
+            found = client.device_at(address_text(BacnetClient._address(device)))
             if found is None:
                 instance = await client.read(device, "device,4194303", "object-identifier")
                 found = await find_device(client, int(str(instance).split(",")[1]))

@@ -207,6 +207,14 @@ def build_application(app_class: type[Application], objects: list) -> Applicatio
     return app_class.from_object_list(objects)
 
 
+async def wait_until_bound(app: Application, timeout: float = 5.0) -> None:
+    """Wait for the UDP sockets: bacpypes3 creates them in background tasks."""
+    for link_layer in list(getattr(app, "link_layers", {}).values()):
+        ready = getattr(getattr(link_layer, "server", None), "_local_transport_ready", None)
+        if ready is not None:
+            await asyncio.wait_for(ready.wait(), timeout)
+
+
 async def close_application(app: Application) -> None:
     """Close sockets for real: wait for the endpoint tasks first (see notes)."""
     for link_layer in list(getattr(app, "link_layers", {}).values()):
@@ -215,11 +223,12 @@ async def close_application(app: Application) -> None:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         # A foreign device keeps a re-registration timer; stop it.
-        bvll = getattr(link_layer, "bip", None) or getattr(link_layer, "client", None)
         if hasattr(link_layer, "unregister"):
             try:
                 link_layer.unregister()
             except Exception:
                 pass
-        del bvll
     app.close()
+    # Transports close their sockets on the next loop iterations.
+    for _ in range(3):
+        await asyncio.sleep(0)

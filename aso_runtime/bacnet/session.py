@@ -22,6 +22,7 @@ from .local import (
     parse_local_address,
     udp_port,
     virtual_port,
+    wait_until_bound,
 )
 
 
@@ -83,6 +84,7 @@ async def open_client(
         port = udp_port(local, foreign=foreign, ttl=ttl)
         label = str(local)
     app = build_application(AsoApplication, [device_object(device), port, *extra_objects])
+    await wait_until_bound(app)
     client = BacnetClient(app, timeout=timeout, per_device_limit=per_device_limit, local_address=label)
     client.on_close(lambda: close_application(app))
     return client

@@ -1,0 +1,122 @@
+"""What the CLI prints: tidy rich tables for people, one JSON document or CSV for scripts.
+
+Human output goes through a rich Console with markup and emoji off: object
+names and values come from devices and may contain ``[brackets]`` or
+``:colons:`` that rich would otherwise swallow. JSON is written with the
+standard library so its shape never depends on the terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+# Width used when stdout is a pipe or a file: wide enough that a points list
+# is never folded into unreadable cells, yet tables only take what they need.
+PIPE_WIDTH = 200
+
+
+def value_text(value: Any) -> str:
+    """One value as a technician reads it: ``21.5``, ``active``, ``[Off, Heat]``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # Reals travel as 32-bit floats: 21.1 arrives as 21.100000381...
+        return format(value, ".7g")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(value_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, separators=(", ", ": "))
+    return str(value)
+
+
+def flags_text(flags: Sequence[str] | None) -> str:
+    """Status flags: the ones set, or ``ok`` when none is."""
+    if flags is None:
+        return ""
+    return ",".join(flags) if flags else "ok"
+
+
+def _console(stream: TextIO) -> Console:
+    is_terminal = stream.isatty()
+    width = None
+    if not is_terminal:
+        width = int(os.environ.get("COLUMNS", "0") or 0) or PIPE_WIDTH
+    return Console(file=stream, width=width, markup=False, emoji=False, highlight=False, soft_wrap=False)
+
+
+class Output:
+    """Where a verb writes its results; ``json_mode`` picks the machine form."""
+
+    def __init__(self, json_mode: bool = False, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.console = _console(self.stdout)
+        self.err_console = _console(self.stderr)
+
+    # ----- machine output ----------------------------------------------------
+
+    def json(self, document: Any) -> None:
+        """The whole answer as ONE JSON document on stdout."""
+        self.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        self.stdout.flush()
+
+    def csv(self, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if cell is None else cell for cell in row])
+        self.stdout.flush()
+
+    # ----- human output ------------------------------------------------------
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        self.console.print(Text(text, style=style or ""))
+
+    def note(self, text: str) -> None:
+        """A dim side remark (summary lines, hints)."""
+        self.console.print(Text(text, style="dim"))
+
+    def warn(self, text: str) -> None:
+        """A problem that did not stop the command (one line on stderr)."""
+        self.stderr.write(f"aso: warning: {' '.join(str(text).split())}\n")
+        self.stderr.flush()
+
+    def table(
+        self,
+        columns: Sequence[str | tuple[str, str]],
+        rows: Iterable[Sequence[Any]],
+        *,
+        title: str | None = None,
+        styles: Sequence[str | None] | None = None,
+    ) -> None:
+        """A simple table; a column given as ``(name, "right")`` is right-aligned.
+
+        Cells are plain text (never markup); ``styles`` gives each row a style.
+        """
+        table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+        for column in columns:
+            name, justify = column if isinstance(column, tuple) else (column, "left")
+            table.add_column(name, justify=justify, no_wrap=False, overflow="fold")
+        for number, row in enumerate(rows):
+            style = styles[number] if styles else None
+            cells = [cell if isinstance(cell, Text) else Text("" if cell is None else str(cell)) for cell in row]
+            table.add_row(*cells, style=style or None)
+        self.console.print(table)
+
+    def stream_row(self, widths: Sequence[int], cells: Sequence[Any], style: str | None = None) -> None:
+        """One fixed-width line, printed at once (used for rows that arrive over time)."""
+        parts = [str(cell).ljust(width) for cell, width in zip(cells, widths)]
+        self.console.print(Text("  ".join(parts).rstrip(), style=style or ""))
+        self.stdout.flush()

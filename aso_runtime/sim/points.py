@@ -1,0 +1,258 @@
+"""The simulator's BACnet points: genuine bacpypes3 local objects.
+
+Commandable points (outputs, setpoints, modes) carry a real 16-slot priority
+array and a relinquish default. The simulated controller's own program writes
+at priority 16 (``program_write``), so an operator's write at priority 8 wins
+and a release hands control back, just as on a field controller.
+
+Sensors (analog / binary inputs) are set by the model (``sense``). Like real
+controllers they refuse a present-value write (write-access-denied) unless
+the technician first puts the point out of service; the model then leaves it
+alone until it is back in service.
+
+The shipped ``*ObjectCmd`` classes of bacpypes3 are not used: they have no
+property monitors and no COV (see BACNET-NOTES). The local AnalogOutput and
+BinaryOutput objects already mix in ``Commandable``; value objects get the
+mix here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bacpypes3.basetypes import BinaryPV, EngineeringUnits, PriorityValue, StatusFlags
+from bacpypes3.errors import ExecutionError
+from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
+from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject, BinaryValueObject
+from bacpypes3.local.cmd import Commandable
+from bacpypes3.local.multistate import MultiStateValueObject
+from bacpypes3.primitivedata import Null
+
+PROGRAM_PRIORITY = 16  # where the simulated controller's own logic writes
+
+
+class _RangeChecked:
+    """Refuse present-value writes outside min/max-pres-value (value-out-of-range)."""
+
+    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001 (bacpypes3 signature)
+        if _is_present_value(self, attr) and not isinstance(value, Null):
+            low, high = self.minPresValue, self.maxPresValue
+            number = float(value)
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise ExecutionError("property", "valueOutOfRange")
+        await super().write_property(attr, value, index, priority)
+
+
+class _Sensor:
+    """An input: present-value is writable only while out of service (clause 12.2.5)."""
+
+    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001
+        if _is_present_value(self, attr) and not self.outOfService:
+            raise ExecutionError("property", "writeAccessDenied")
+        await super().write_property(attr, value, index, priority)
+
+
+def _is_present_value(obj: Any, attr: int | str) -> bool:
+    if isinstance(attr, int):
+        attr = obj._property_identifier_class(attr).attr
+    return attr == "presentValue"
+
+
+class SimAnalogInput(_Sensor, AnalogInputObject):
+    pass
+
+
+class SimBinaryInput(_Sensor, BinaryInputObject):
+    pass
+
+
+class SimAnalogOutput(_RangeChecked, AnalogOutputObject):
+    """Commandable already (bacpypes3's local AO mixes in Commandable)."""
+
+
+class SimAnalogValue(_RangeChecked, Commandable, AnalogValueObject):
+    _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
+
+
+class SimBinaryOutput(BinaryOutputObject):
+    """Commandable already (bacpypes3's local BO mixes in Commandable)."""
+
+
+class SimBinaryValue(Commandable, BinaryValueObject):
+    _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
+
+
+class SimMultiStateValue(Commandable, MultiStateValueObject):
+    _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
+
+    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001
+        if _is_present_value(self, attr) and not isinstance(value, Null):
+            if not 1 <= int(value) <= int(self.numberOfStates):
+                raise ExecutionError("property", "valueOutOfRange")
+        await super().write_property(attr, value, index, priority)
+
+
+# ----- factories --------------------------------------------------------------
+
+_NORMAL = {"statusFlags": StatusFlags([0, 0, 0, 0]), "eventState": "normal", "outOfService": False}
+
+
+def _common(object_type: str, instance: int, name: str, description: str) -> dict[str, Any]:
+    return {
+        "objectIdentifier": (object_type, instance),
+        "objectName": name,
+        "description": description or name,
+        **_NORMAL,
+    }
+
+
+def _units(units: str) -> EngineeringUnits:
+    # Accept the dashed names a technician reads ("degrees-fahrenheit").
+    return EngineeringUnits(units)
+
+
+def analog_input(instance: int, name: str, units: str, value: float, description: str = "", cov_increment: float = 0.1) -> SimAnalogInput:
+    """A sensor the model drives (degF, inH2O, cfm, kW...)."""
+    return SimAnalogInput(
+        **_common("analog-input", instance, name, description),
+        presentValue=float(value),
+        units=_units(units),
+        covIncrement=cov_increment,
+    )
+
+
+def analog_output(
+    instance: int, name: str, units: str, default: float, description: str = "", low: float = 0.0, high: float = 100.0
+) -> SimAnalogOutput:
+    """A commandable analog output; ``default`` is the relinquish default."""
+    return SimAnalogOutput(
+        **_common("analog-output", instance, name, description),
+        presentValue=float(default),
+        relinquishDefault=float(default),
+        units=_units(units),
+        minPresValue=float(low),
+        maxPresValue=float(high),
+        covIncrement=0.5,
+    )
+
+
+def analog_value(
+    instance: int, name: str, units: str, default: float, description: str = "", low: float | None = None, high: float | None = None
+) -> SimAnalogValue:
+    """A commandable setpoint; ``default`` is the relinquish default."""
+    extra = {}
+    if low is not None:
+        extra["minPresValue"] = float(low)
+    if high is not None:
+        extra["maxPresValue"] = float(high)
+    return SimAnalogValue(
+        **_common("analog-value", instance, name, description),
+        presentValue=float(default),
+        relinquishDefault=float(default),
+        units=_units(units),
+        covIncrement=0.1,
+        **extra,
+    )
+
+
+def binary_input(instance: int, name: str, value: bool, description: str = "", active: str = "On", inactive: str = "Off") -> SimBinaryInput:
+    return SimBinaryInput(
+        **_common("binary-input", instance, name, description),
+        presentValue=_binary(value),
+        polarity="normal",
+        activeText=active,
+        inactiveText=inactive,
+    )
+
+
+def binary_output(instance: int, name: str, default: bool, description: str = "", active: str = "On", inactive: str = "Off") -> SimBinaryOutput:
+    """A commandable binary output; ``default`` is the relinquish default."""
+    return SimBinaryOutput(
+        **_common("binary-output", instance, name, description),
+        presentValue=_binary(default),
+        relinquishDefault=_binary(default),
+        polarity="normal",
+        activeText=active,
+        inactiveText=inactive,
+    )
+
+
+def binary_value(instance: int, name: str, default: bool, description: str = "", active: str = "On", inactive: str = "Off") -> SimBinaryValue:
+    return SimBinaryValue(
+        **_common("binary-value", instance, name, description),
+        presentValue=_binary(default),
+        relinquishDefault=_binary(default),
+        activeText=active,
+        inactiveText=inactive,
+    )
+
+
+def multistate_value(instance: int, name: str, states: list[str], default: int, description: str = "") -> SimMultiStateValue:
+    """A commandable mode point; states are numbered from 1 as BACnet requires."""
+    return SimMultiStateValue(
+        **_common("multi-state-value", instance, name, description),
+        presentValue=default,
+        relinquishDefault=default,
+        numberOfStates=len(states),
+        stateText=list(states),
+    )
+
+
+def _binary(value: bool) -> BinaryPV:
+    return BinaryPV("active" if value else "inactive")
+
+
+# ----- what the model uses ------------------------------------------------------
+
+
+def value_of(obj: Any) -> Any:
+    """The present value as plain Python: float, bool (binary) or int (multi-state)."""
+    value = obj.presentValue
+    if isinstance(value, BinaryPV):
+        return int(value) == 1
+    if isinstance(value, float):
+        return float(value)
+    return int(value)
+
+
+def sense(obj: Any, value: Any, resolution: float = 0.01) -> None:
+    """Set a sensor reading from the model, unless a technician put it out of service."""
+    if obj.outOfService:
+        return
+    if isinstance(value, bool):
+        obj.presentValue = _binary(value)
+    else:
+        obj.presentValue = round(float(value) / resolution) * resolution
+
+
+def program_value(obj: Any) -> Any:
+    """What the simulated program last wrote (priority 16), or None."""
+    slot = obj.priorityArray[PROGRAM_PRIORITY - 1]
+    if slot.null is not None:
+        return None
+    raw = getattr(slot, slot._choice)
+    if isinstance(raw, BinaryPV):
+        return int(raw) == 1
+    if slot._choice == "enumerated":
+        return int(raw) == 1
+    return float(raw) if slot._choice == "real" else int(raw)
+
+
+def program_write(obj: Any, value: Any, resolution: float = 0.01) -> None:
+    """Write the controller program's output at priority 16 (skipped when unchanged)."""
+    if isinstance(value, bool):
+        typed = _binary(value)
+    elif isinstance(value, int) and not isinstance(obj.presentValue, float):
+        typed = value
+    else:
+        value = round(float(value) / resolution) * resolution
+        if program_value(obj) is not None and abs(program_value(obj) - value) < resolution / 2:
+            return
+        typed = value
+    value_type = obj._elements["presentValue"]
+    if not isinstance(typed, value_type):
+        typed = value_type(value_type.cast(typed))
+    current = obj.priorityArray[PROGRAM_PRIORITY - 1]
+    if current.null is None and getattr(current, current._choice) == typed:
+        return
+    obj.priorityArray[PROGRAM_PRIORITY - 1] = PriorityValue(typed)

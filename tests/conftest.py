@@ -1,0 +1,61 @@
+"""Shared fixtures: genuine bacpypes3 devices on the in-process virtual network.
+
+No mock stands in for BACnet: every client test talks to a real bacpypes3
+Application. Paths from platformdirs are pointed at the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from aso_runtime.bacnet import open_client
+from aso_runtime.bacnet.application import AsoApplication
+from aso_runtime.bacnet.local import (
+    LocalDevice,
+    build_application,
+    close_application,
+    device_object,
+    drop_virtual_network,
+    ensure_virtual_network,
+    virtual_port,
+)
+
+from .peers import field_objects
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path, monkeypatch):
+    for var in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    yield
+
+
+@pytest.fixture
+def vlan_name():
+    name = f"test-vlan-{os.getpid()}-{next(_names)}"
+    ensure_virtual_network(name)
+    yield name
+    drop_virtual_network(name)
+
+
+@pytest.fixture
+async def field_device(vlan_name):
+    """A device like a field controller: instance 1001 at MAC 2, commandable points."""
+    app = build_application(
+        AsoApplication,
+        [device_object(LocalDevice(instance=1001, name="FC-1001")), virtual_port(vlan_name, 2), *field_objects()],
+    )
+    yield app
+    await close_application(app)
+
+
+@pytest.fixture
+async def client(vlan_name, field_device):
+    client = await open_client(vlan=vlan_name, mac=1, timeout=1.0)
+    yield client
+    await client.close()

@@ -1,0 +1,45 @@
+"""Objects served by the genuine bacpypes3 peers the tests talk to."""
+
+from __future__ import annotations
+
+from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
+from bacpypes3.local.binary import BinaryValueObject
+from bacpypes3.local.cmd import Commandable
+from bacpypes3.local.multistate import MultiStateValueObject
+
+
+class CommandableAnalogValue(Commandable, AnalogValueObject):
+    pass
+
+
+class CommandableBinaryValue(Commandable, BinaryValueObject):
+    pass
+
+
+class CommandableMultiStateValue(Commandable, MultiStateValueObject):
+    pass
+
+
+def field_objects(points: int = 0) -> list:
+    """ai,1 zone temp; av,1 setpoint (cmd); bv,1 enable (cmd); msv,1 occupancy (cmd).
+
+    ``points`` extra analog inputs make the object list big enough to need
+    several RPM batches.
+    """
+    flags = [0, 0, 0, 0]
+    objects = [
+        AnalogInputObject(objectIdentifier=("analog-input", 1), objectName="Zone Temperature",
+                          presentValue=72.5, units="degreesFahrenheit", statusFlags=flags, outOfService=False),
+        CommandableAnalogValue(objectIdentifier=("analog-value", 1), objectName="Cooling Setpoint",
+                               presentValue=74.0, relinquishDefault=74.0, units="degreesFahrenheit",
+                               statusFlags=flags, outOfService=False),
+        CommandableBinaryValue(objectIdentifier=("binary-value", 1), objectName="Fan Enable",
+                               presentValue="active", relinquishDefault="active", statusFlags=flags, outOfService=False),
+        CommandableMultiStateValue(objectIdentifier=("multi-state-value", 1), objectName="Occupancy",
+                                   presentValue=1, relinquishDefault=1, numberOfStates=3,
+                                   stateText=["occupied", "unoccupied", "standby"], statusFlags=flags, outOfService=False),
+    ]
+    for n in range(points):
+        objects.append(AnalogInputObject(objectIdentifier=("analog-input", 100 + n), objectName=f"Sensor {n:03d} Temperature",
+                                         presentValue=float(n), units="degreesFahrenheit", statusFlags=flags, outOfService=False))
+    return objects

@@ -1,0 +1,100 @@
+"""rusty-bacnet (the independent Rust stack) as a peer for interop tests.
+
+Everything binds 127.0.0.1 only: rusty-bacnet defaults to interface 0.0.0.0
+and broadcast 255.255.255.255, so every constructor here passes loopback
+values for both. Ports come from 47600-47699 and are probed before use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+
+import rusty_bacnet as rb
+
+LOOPBACK = "127.0.0.1"
+LOOPBACK_BROADCAST = "127.255.255.255"
+
+_ports = itertools.cycle(range(47600, 47700))
+
+
+def free_port() -> int:
+    """A UDP port of 47600-47699 that nobody holds on 127.0.0.1 right now.
+
+    bacpypes3 binds with SO_REUSEPORT, so a plain bind (without it) fails on
+    a port a leftover application still holds: that is the probe we want.
+    """
+    for _ in range(100):
+        port = next(_ports)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            continue
+        finally:
+            sock.close()
+        return port
+    raise RuntimeError("no free UDP port in 47600-47699 on 127.0.0.1")
+
+
+def rusty_server(instance: int, name: str, port: int) -> rb.BACnetServer:
+    """A rusty-bacnet device on loopback (objects are added by the caller, then start())."""
+    return rb.BACnetServer(
+        device_instance=instance,
+        device_name=name,
+        interface=LOOPBACK,
+        port=port,
+        broadcast_address=LOOPBACK_BROADCAST,
+    )
+
+
+def rusty_client(port: int, apdu_timeout_ms: int = 2000) -> rb.BACnetClient:
+    """A rusty-bacnet client on loopback (enter it with ``async with`` or ``__aenter__``)."""
+    return rb.BACnetClient(
+        interface=LOOPBACK,
+        port=port,
+        broadcast_address=LOOPBACK_BROADCAST,
+        apdu_timeout_ms=apdu_timeout_ms,
+    )
+
+
+_TYPES = {
+    "analog-input": rb.ObjectType.ANALOG_INPUT,
+    "analog-output": rb.ObjectType.ANALOG_OUTPUT,
+    "analog-value": rb.ObjectType.ANALOG_VALUE,
+    "binary-input": rb.ObjectType.BINARY_INPUT,
+    "binary-output": rb.ObjectType.BINARY_OUTPUT,
+    "binary-value": rb.ObjectType.BINARY_VALUE,
+    "multi-state-input": rb.ObjectType.MULTI_STATE_INPUT,
+    "multi-state-output": rb.ObjectType.MULTI_STATE_OUTPUT,
+    "multi-state-value": rb.ObjectType.MULTI_STATE_VALUE,
+    "device": rb.ObjectType.DEVICE,
+}
+
+
+def rusty_oid(text: str) -> rb.ObjectIdentifier:
+    """``"analog-value,1"`` -> rusty's ObjectIdentifier."""
+    object_type, _, instance = text.partition(",")
+    return rb.ObjectIdentifier(_TYPES[object_type], int(instance))
+
+
+def rusty_prop(text: str) -> rb.PropertyIdentifier:
+    """``"present-value"`` -> ``PropertyIdentifier.PRESENT_VALUE``."""
+    return getattr(rb.PropertyIdentifier, text.upper().replace("-", "_"))
+
+
+async def local_value(server: rb.BACnetServer, object_id: str, prop: str = "present-value"):
+    """What the rusty device itself holds (its own evaluator, not the network)."""
+    return (await server.read_property(rusty_oid(object_id), rusty_prop(prop))).value
+
+
+async def wait_for_device(client: rb.BACnetClient, instance: int, wait: float = 3.0) -> rb.DiscoveredDevice | None:
+    """Poll rusty's device table until ``instance`` shows up (I-Am heard) or ``wait`` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        device = await client.get_device(instance)
+        if device is not None or loop.time() >= deadline:
+            return device
+        await asyncio.sleep(0.02)
