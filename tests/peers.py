@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
+from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
 from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.multistate import MultiStateValueObject
@@ -21,7 +21,7 @@ class CommandableMultiStateValue(Commandable, MultiStateValueObject):
 
 
 def field_objects(points: int = 0) -> list:
-    """ai,1 zone temp; av,1 setpoint (cmd); bv,1 enable (cmd); msv,1 occupancy (cmd).
+    """ai,1 zone temp; av,1 setpoint, bv,1 enable, msv,1 occupancy, ao,2 valve (all commandable).
 
     ``points`` extra analog inputs make the object list big enough to need
     several RPM batches.
@@ -38,6 +38,9 @@ def field_objects(points: int = 0) -> list:
         CommandableMultiStateValue(objectIdentifier=("multi-state-value", 1), objectName="Occupancy",
                                    presentValue=1, relinquishDefault=1, numberOfStates=3,
                                    stateText=["occupied", "unoccupied", "standby"], statusFlags=flags, outOfService=False),
+        AnalogOutputObject(objectIdentifier=("analog-output", 2), objectName="Valve Command",
+                           presentValue=0.0, relinquishDefault=0.0, units="percent", statusFlags=flags,
+                           outOfService=False),
     ]
     for n in range(points):
         objects.append(AnalogInputObject(objectIdentifier=("analog-input", 100 + n), objectName=f"Sensor {n:03d} Temperature",

@@ -57,7 +57,7 @@ async def test_read_by_address_instance_and_device_info(client):
     assert await client.read(devices[0], "analog-input:1", "objectName") == "Zone Temperature"
     assert await client.read(1001, "av,1", "units") == "degrees-fahrenheit"
     assert await client.read(1001, "bv,1") == "active"
-    assert await client.read(1001, "device,1001", "object-list[0]") == 6
+    assert await client.read(1001, "device,1001", "object-list[0]") == 7
 
 
 async def test_read_errors_are_one_line_and_name_the_point(client):
@@ -190,7 +190,7 @@ async def test_discover_objects_lists_every_point(client):
     points = await discover_objects(client, 1001)
     by_id = {p.object_id: p for p in points}
     assert set(by_id) == {"device,1001", "network-port,1", "analog-input,1", "analog-value,1", "binary-value,1",
-                          "multi-state-value,1"}
+                          "multi-state-value,1", "analog-output,2"}
     zone = by_id["analog-input,1"]
     assert (zone.name, zone.present_value, zone.units, zone.status_flags, zone.out_of_service) == (
         "Zone Temperature", 72.5, "degrees-fahrenheit", [], False)
@@ -211,7 +211,7 @@ async def test_discovery_of_a_small_non_segmenting_controller(vlan_name, client)
         assert (small.max_apdu, small.segmentation) == (480, "no-segmentation")
         points = await discover_objects(client, small)
         names = {p.object_id: p.name for p in points}
-        assert len(points) == 306
+        assert len(points) == 307
         assert names["analog-input,399"] == "Sensor 299 Temperature"
         assert all(p.name for p in points)
         values = {p.object_id: p.present_value for p in points}
