@@ -1,8 +1,11 @@
 """rusty-bacnet (the independent Rust stack) as a peer for interop tests.
 
-Everything binds 127.0.0.1 only: rusty-bacnet defaults to interface 0.0.0.0
+Everything stays on loopback: rusty-bacnet defaults to interface 0.0.0.0
 and broadcast 255.255.255.255, so every constructor here passes loopback
-values for both. Ports come from 47600-47699 and are probed before use.
+values for both. Even then rusty binds the wildcard 0.0.0.0:port unless
+``share_port_by_address=True``; with it, it binds 127.0.0.1:port,
+127.255.255.255:port and a receive-only 255.255.255.255:port (it sends
+nothing there). Ports come from 47600-47699 and are probed before use.
 """
 
 from __future__ import annotations
@@ -46,16 +49,24 @@ def rusty_server(instance: int, name: str, port: int) -> rb.BACnetServer:
         interface=LOOPBACK,
         port=port,
         broadcast_address=LOOPBACK_BROADCAST,
+        # Without this rusty binds the wildcard 0.0.0.0:port whatever the interface.
+        share_port_by_address=True,
     )
 
 
-def rusty_client(port: int, apdu_timeout_ms: int = 2000) -> rb.BACnetClient:
-    """A rusty-bacnet client on loopback (enter it with ``async with`` or ``__aenter__``)."""
+def rusty_client(port: int, apdu_timeout_ms: int = 2000, bbmd: str | None = None) -> rb.BACnetClient:
+    """A rusty-bacnet client on loopback (enter it with ``async with`` or ``__aenter__``).
+
+    ``bbmd`` (``ip:port``) registers it as a foreign device there, so its
+    broadcasts reach that BBMD's network (and through a router, beyond).
+    """
     return rb.BACnetClient(
         interface=LOOPBACK,
         port=port,
         broadcast_address=LOOPBACK_BROADCAST,
         apdu_timeout_ms=apdu_timeout_ms,
+        share_port_by_address=True,
+        foreign_device=rb.ForeignDevice(bbmd, ttl=60) if bbmd else None,
     )
 
 

@@ -152,6 +152,8 @@ async def test_binary_and_multistate_priority_arrays_decode_plainly(client):
         ("av,1", 70, 0, "out of range"),
         ("av,1", 70, 17, "out of range"),
         ("av,1", None, None, "needs a priority"),
+        ("av,1", "NaN", 8, "not a valid number"),
+        ("av,1", float("inf"), 8, "not a valid number"),
     ],
 )
 async def test_bad_writes_are_refused_before_sending(client, oid, value, priority, message):
@@ -247,3 +249,8 @@ async def test_clients_share_a_virtual_network_without_sockets(vlan_name, field_
         assert [d.instance for d in await who_is(second)] == [1001]
     finally:
         await second.close()
+
+
+async def test_remote_network_without_a_router_is_a_clear_error(client):
+    with pytest.raises(BacnetTimeout, match="no route to network 5"):
+        await client.read("5:7", "ai,1")

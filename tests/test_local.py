@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aso_runtime.bacnet import LocalNetworkError, open_client, who_is
+from aso_runtime.bacnet import LocalNetworkError, discover_objects, open_client, who_is
 from aso_runtime.bacnet.application import AsoApplication
 from aso_runtime.bacnet.local import (
     LocalDevice,
@@ -82,6 +82,9 @@ async def test_udp_loopback_directed_who_is_read_write():
     )
     client = await open_client(address="127.0.0.1/8:47566", timeout=1.0)
     try:
+        # Point discovery by bare address, before any Who-Is (no broadcast crosses loopback ports).
+        points = await discover_objects(client, "127.0.0.1:47565")
+        assert {p.name for p in points} >= {"Zone Temperature", "Cooling Setpoint"}
         devices = await who_is(client, address="127.0.0.1:47565")
         assert [(d.instance, d.address) for d in devices] == [(1001, "127.0.0.1:47565")]
         assert await client.read(1001, "ai,1") == 72.5

@@ -117,6 +117,7 @@ class BacnetClient:
         self._limits: dict[str, asyncio.Semaphore] = {}
         # Devices that refused RPM once: go straight to single reads next time.
         self.no_rpm: set[str] = set()
+        self._routes: set[int] = set()  # remote networks we know a router for
         self.requests_sent = 0
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
@@ -190,6 +191,33 @@ class BacnetClient:
                 f"cannot read device address {text!r}; use 10.0.0.5, 10.0.0.5:47809, NET:MAC like 2:7, or a device instance"
             ) from None
 
+    async def check_route(self, address: Address) -> None:
+        """Make sure a remote network is reachable before sending to it.
+
+        bacpypes3 looks for a router itself, but a failure is raised inside
+        its send task: our request would just time out with a stray
+        traceback. We ask first and give a clear error.
+        """
+        network = address.addrNet
+        if network is None or address.addrType not in (Address.remoteStationAddr, Address.remoteBroadcastAddr):
+            return
+        if network in self._routes:
+            return
+        nsap = self.app.nsap
+        for snet in list(nsap.adapters):
+            if await nsap.router_info_cache.get_path_info(snet, network):
+                self._routes.add(network)
+                return
+        from .discovery import who_is_router_to_network  # circular at import time
+
+        routers = await who_is_router_to_network(self, network, wait=min(self.timeout, 2.0))
+        if not routers:
+            raise BacnetTimeout(
+                f"no route to network {network}: no router answered Who-Is-Router-To-Network "
+                "(on another subnet? register with its BBMD using --foreign)"
+            )
+        self._routes.add(network)
+
     def _limit(self, address: Address) -> asyncio.Semaphore:
         key = str(address)
         if key not in self._limits:
@@ -207,6 +235,7 @@ class BacnetClient:
     ) -> T:
         """Run one request: per-device limit, timeout, error translation."""
         timeout = self.timeout if timeout is None else timeout
+        await self.check_route(address)
         async with self._limit(address):
             self.requests_sent += 1
             try:

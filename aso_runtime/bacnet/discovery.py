@@ -307,8 +307,11 @@ async def discover_objects(client: BacnetClient, device: DeviceInfo | str | int)
         else:
             found = client.device_at(address_text(BacnetClient._address(device)))
             if found is None:
-                instance = await client.read(device, "device,4194303", "object-identifier")
-                found = await find_device(client, int(str(instance).split(",")[1]))
+                # Ask the device itself (a global Who-Is may not reach it, e.g. on loopback).
+                identifier = await client.read(device, "device,4194303", "object-identifier")
+                instance = int(str(identifier).split(",")[1])
+                directed = await who_is(client, instance, instance, address=device, max_wait=client.timeout)
+                found = directed[0] if directed else await find_device(client, instance)
             device = found
     ids = await object_list(client, device)
     segmented = device.segmentation in ("segmented-both", "segmented-transmit")

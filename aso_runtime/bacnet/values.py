@@ -8,6 +8,7 @@ type is refused with a one-line message before anything is sent.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from bacpypes3.constructeddata import Any as AnyValue
@@ -111,7 +112,10 @@ def coerce_for_write(value: Any, datatype: type | None, where: str) -> Any:
         if issubclass(datatype, (Real, Double)):
             if isinstance(value, bool):
                 raise ValueError
-            return float(text if text is not None else value)
+            number = float(text if text is not None else value)
+            if not math.isfinite(number):
+                raise ValueError  # NaN / inf would be sent and confuse every controller
+            return number
         if issubclass(datatype, Boolean):
             if text is not None:
                 lowered = text.lower()
