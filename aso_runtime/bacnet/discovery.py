@@ -307,11 +307,13 @@ async def discover_objects(client: BacnetClient, device: DeviceInfo | str | int)
         else:
             found = client.device_at(address_text(BacnetClient._address(device)))
             if found is None:
-                # Ask the device itself (a global Who-Is may not reach it, e.g. on loopback).
-                identifier = await client.read(device, "device,4194303", "object-identifier")
-                instance = int(str(identifier).split(",")[1])
-                directed = await who_is(client, instance, instance, address=device, max_wait=client.timeout)
-                found = directed[0] if directed else await find_device(client, instance)
+                # A Who-Is directed to that address (a global one may not reach
+                # it, e.g. across loopback ports); its I-Am says who it is.
+                target = address_text(BacnetClient._address(device))
+                directed = await who_is(client, address=device, max_wait=client.timeout, quiet=0.05)
+                found = next((d for d in directed if d.address == target), directed[0] if directed else None)
+                if found is None:
+                    raise BacnetTimeout(f"{device}: no I-Am in answer to a directed Who-Is (offline or not BACnet?)")
             device = found
     ids = await object_list(client, device)
     segmented = device.segmentation in ("segmented-both", "segmented-transmit")

@@ -105,7 +105,10 @@ class Output:
 
         Cells are plain text (never markup); ``styles`` gives each row a style.
         """
-        table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+        if title:
+            # A Table title would be wrapped to the table's width; a line is not.
+            self.console.print(Text(title, style="bold"))
+        table = Table(header_style="bold", box=None, pad_edge=False)
         for column in columns:
             name, justify = column if isinstance(column, tuple) else (column, "left")
             table.add_column(name, justify=justify, no_wrap=False, overflow="fold")
@@ -113,7 +116,14 @@ class Output:
             style = styles[number] if styles else None
             cells = [cell if isinstance(cell, Text) else Text("" if cell is None else str(cell)) for cell in row]
             table.add_row(*cells, style=style or None)
-        self.console.print(table)
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        # Piped: no padding after the last column, so grep/awk/diff see clean lines.
+        with self.console.capture() as captured:
+            self.console.print(table)
+        self.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+        self.stdout.flush()
 
     def stream_row(self, widths: Sequence[int], cells: Sequence[Any], style: str | None = None) -> None:
         """One fixed-width line, printed at once (used for rows that arrive over time)."""

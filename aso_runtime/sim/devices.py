@@ -21,6 +21,7 @@ from bacpypes3.app import Application
 from bacpypes3.basetypes import ServicesSupported
 from bacpypes3.errors import UnrecognizedService
 
+from ..bacnet.errors import InvalidInput
 from . import points as p
 
 AHU_INSTANCE = 1001
@@ -179,13 +180,13 @@ def plant(instance: int = PLANT_INSTANCE, name: str = "PLANT-1") -> DeviceSpec:
 # ----- electric meter ---------------------------------------------------------------
 
 
-def meter(instance: int = METER_INSTANCE, name: str = "METER-1") -> DeviceSpec:
+def meter(demand_limit_kw: float = 2000.0, instance: int = METER_INSTANCE, name: str = "METER-1") -> DeviceSpec:
     """The building's main electric meter: max APDU 480, no segmentation, no RPM."""
     pts: dict[str, Any] = {}
     a = lambda role, obj: _add(pts, role, obj)  # noqa: E731
     a("kw", p.analog_input(1, f"{name} Building Power", "kilowatts", 0.0, "Whole-building electrical demand"))
     a("kwh", p.analog_input(2, f"{name} Building Energy", "kilowatt-hours", 0.0, "Whole-building energy since the meter started", 1.0))
-    a("demand_limit", p.analog_value(1, f"{name} Demand Limit", "kilowatts", 2000.0, "Demand limit: the plant sheds heat pumps above it", 0.0, 100000.0))
+    a("demand_limit", p.analog_value(1, f"{name} Demand Limit", "kilowatts", demand_limit_kw, "Demand limit: the plant sheds heat pumps above it", 0.0, 100000.0))
     return DeviceSpec(
         instance, name, "meter", "Main electric meter", list(pts.values()), pts,
         max_apdu=480, segmentation="no-segmentation", reject_rpm=True,
@@ -195,15 +196,19 @@ def meter(instance: int = METER_INSTANCE, name: str = "METER-1") -> DeviceSpec:
 # ----- the whole building -------------------------------------------------------------
 
 MIN_DEVICES = 8  # AHU + plant + meter + 5 VAVs
-MAX_DEVICES = 1000  # VAV instances 2001..2997 stay clear of the plant at 3001
+# One-byte virtual MACs 2..251: bacpypes3 0.0.110 refuses a 2-byte virtual MAC
+# (NetworkPortObject macAddress b"\x01\x2c" -> "invalid address").
+MAX_DEVICES = 250
 
 
 def building_specs(devices: int) -> list[DeviceSpec]:
-    """AHU, the VAV boxes, plant and meter: ``devices`` in total (8..1000).
+    """AHU, the VAV boxes, plant and meter: ``devices`` in total (8..250).
 
-    Raises ValueError outside that range.
+    Raises InvalidInput (a ValueError) outside that range.
     """
-    if not MIN_DEVICES <= devices <= MAX_DEVICES:
-        raise ValueError(f"the simulated building has {MIN_DEVICES}..{MAX_DEVICES} devices (AHU, plant, meter and VAVs), got {devices}")
+    if isinstance(devices, bool) or not isinstance(devices, int) or not MIN_DEVICES <= devices <= MAX_DEVICES:
+        raise InvalidInput(f"the simulated building has {MIN_DEVICES}..{MAX_DEVICES} devices (AHU, plant, meter and VAVs), got {devices}")
     vav_count = devices - 3
-    return [ahu(vav_count), *(vav(i) for i in range(vav_count)), plant(), meter()]
+    # Well above the normal peak (about 4.5 kW a zone), so it only bites when lowered.
+    demand_limit = float(round(50 + 8 * vav_count, -1))
+    return [ahu(vav_count), *(vav(i) for i in range(vav_count)), plant(), meter(demand_limit)]
