@@ -1,0 +1,1 @@
+"""ASO Console: the Textual commissioning console, a view over aso_runtime."""

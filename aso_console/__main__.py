@@ -1,0 +1,91 @@
+"""``aso-console``: the composition root. One process, one loop, BACnet and Textual together.
+
+Opens the runtime (client, ASO runner, demo building), builds the app with
+the runtime passed in, installs SIGHUP/SIGTERM handlers (a dropped SSH
+session must still release every ASO override), runs the app, and in
+``finally`` stops ASOs and closes the BACnet application.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aso_runtime.bacnet import BacnetError, LocalNetworkError
+
+from .logs import setup_logging
+from .runtime import ConsoleOptions, open_runtime
+
+log = logging.getLogger("aso.console")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aso-console",
+        description="Terminal commissioning console for BACnet building systems and ASO scripts.",
+        epilog="examples:\n  aso-console --demo\n  aso-console --address 10.0.0.5/24\n"
+               "  aso-console --address eth0 --foreign 10.0.1.1 --ttl 300\n  aso-console --read-only",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--demo", action="store_true",
+                        help="serve the embedded simulated building in this process and discover it")
+    parser.add_argument("--demo-devices", type=int, default=8, metavar="N",
+                        help="devices in the demo building (AHU, plant, meter and N-3 VAVs; default 8)")
+    parser.add_argument("--address", help="local BACnet/IP address: IP/MASK[:PORT] or an interface name "
+                                          "(default: the host's primary interface)")
+    parser.add_argument("--instance", type=int, default=4194302, help="our device instance (default 4194302)")
+    parser.add_argument("--foreign", metavar="BBMD", help="register as a foreign device with this BBMD (IP[:PORT])")
+    parser.add_argument("--ttl", type=int, default=300, help="foreign-device registration time-to-live, s")
+    parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each device answer")
+    parser.add_argument("--read-only", action="store_true", help="disable every write and release")
+    return parser
+
+
+async def run(options: ConsoleOptions) -> int:
+    """Open the runtime, run the app, always close the runtime (releasing ASO overrides)."""
+    from .app import AsoConsoleApp
+
+    records, path = setup_logging()
+    log.info("aso-console starting (%s); log file %s", "demo" if options.demo else options.address or "default", path)
+    runtime = await open_runtime(options)
+    app = AsoConsoleApp(runtime, log_records=records)
+    loop = asyncio.get_running_loop()
+
+    def hang_up(signame: str) -> None:
+        log.warning("%s received: releasing ASO overrides and exiting", signame)
+        app.exit(return_code=0)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        loop.add_signal_handler(sig, hang_up, sig.name)
+    try:
+        await app.run_async()
+    finally:
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runtime.close()
+        log.info("aso-console stopped; every ASO override released")
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    options = ConsoleOptions(address=args.address, instance=args.instance, foreign=args.foreign, ttl=args.ttl,
+                             timeout=args.timeout, read_only=args.read_only, demo=args.demo,
+                             demo_devices=max(8, args.demo_devices))
+    try:
+        return asyncio.run(run(options))
+    except LocalNetworkError as exc:
+        print(f"aso-console: error: {exc}", file=sys.stderr)
+        return 1
+    except BacnetError as exc:
+        print(f"aso-console: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+"""The ASO Console app: a view over the runtime (client, runner, demo building).
+
+Network work happens in workers that catch the runtime's errors and show
+them (notification or inline); the screen never freezes and never shows a
+traceback. Discovery streams devices into the tree as their I-Ams arrive,
+then loads every device's points in the background so ``/`` can filter the
+whole site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import time
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
+
+from aso_runtime.bacnet import BacnetError, BacnetTimeout, discover_objects, read_many, who_is_stream
+
+from .commands import CommandRunner
+from .live import LivePoller
+from .runtime import ConsoleRuntime
+from .screens.help import HelpScreen
+from .screens.write_modal import PointForWrite, WriteRequest, WriteScreen
+from .site import Site, is_commandable_type
+from .widgets.command_pane import CommandPane
+from .widgets.device_tree import DeviceTree, NodeData
+from .widgets.log_pane import LogPane
+from .widgets.point_table import PointTable
+from .widgets.priority_panel import PriorityPanel, SlotTable
+
+log = logging.getLogger("aso.console")
+
+POINT_LOADS_IN_PARALLEL = 8
+
+
+class AsoConsoleApp(App[None]):
+    """Commission a BACnet site from the keyboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ASO Console"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("f1", "show_tab('explore')", "Explore", id="app.explore"),
+        Binding("f2", "show_tab('command')", "Command", id="app.command"),
+        Binding("f4", "show_tab('log')", "Log", id="app.log"),
+        Binding("f5", "discover", "Who-Is", id="app.discover"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("question_mark,f10", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("escape", "close_filter", "Close filter", show=False, id="app.close_filter"),
+    ]
+
+    def __init__(self, runtime: ConsoleRuntime, *, log_records: queue.SimpleQueue | None = None,
+                 discover_on_start: bool = True, poll_interval: float = 2.0) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.site = Site()
+        self.log_records = log_records
+        self.discover_on_start = discover_on_start
+        self.poll_interval = poll_interval
+        self.discovery_started: float | None = None
+        self.discovery_seconds: float | None = None
+        self.tree_complete = asyncio.Event()
+        self.commands = CommandRunner(runtime, self.site)
+        self.selection: NodeData | None = None
+        self.poller = LivePoller(runtime.client, self.site)
+        self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
+
+    # ----- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="explore", id="tabs"):
+            with TabPane("Explore F1", id="explore"):
+                with Horizontal():
+                    with Vertical(id="left"):
+                        yield Input(placeholder="filter: name or id (esc to clear)", id="filter", classes="hidden")
+                        yield DeviceTree(self.site, id="tree")
+                    with Vertical(id="right"):
+                        yield Static("", id="details")
+                        yield PointTable(id="points")
+                        yield PriorityPanel(id="pa")
+            with TabPane("Command F2", id="command"):
+                yield CommandPane(self.commands, id="command-pane")
+            with TabPane("Log F4", id="log"):
+                yield LogPane(self.log_records, id="log-pane")
+        with Horizontal(id="statusbar"):
+            yield Static(self._mode_text(), id="status")
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
+        yield Footer()
+
+    def _mode_text(self) -> Text:
+        text = Text("ready", style="dim")
+        if self.runtime.read_only:
+            text = Text.assemble(("READ-ONLY ", "bold reverse"), text)
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#progress").display = False
+        self.query_one(DeviceTree).focus()
+        self.set_interval(self.poll_interval, self.poll_visible)
+        if self.discover_on_start:
+            self.discover()
+
+    # ----- status ---------------------------------------------------------------------------
+
+    def set_status(self, message: str, *, busy: bool | None = None, style: str = "") -> None:
+        text = Text(message, style=style)
+        if self.runtime.read_only:
+            text = Text.assemble(("READ-ONLY ", "bold reverse"), text)
+        self.query_one("#status", Static).update(text)
+        if busy is not None:
+            self.query_one("#progress").display = busy
+
+    # ----- discovery ---------------------------------------------------------------------------
+
+    def action_discover(self) -> None:
+        self.discover()
+
+    @work(exclusive=True, group="discover", exit_on_error=False)
+    async def discover(self, low: int | None = None, high: int | None = None, *, address: str | None = None,
+                       network: int | None = None) -> None:
+        """Who-Is, streaming devices into the tree, then every device's details and points."""
+        started = time.monotonic()
+        self.discovery_started = self.discovery_started or started
+        self.tree_complete.clear()
+        tree = self.query_one(DeviceTree)
+        self.set_status("Who-Is: waiting for I-Am...", busy=True)
+        found = []
+        try:
+            async for info in who_is_stream(self.runtime.client, low, high, address=address, network=network):
+                device = self.site.add(info)
+                tree.add_device(device)
+                found.append(device)
+                self.set_status(f"Who-Is: {len(found)} device(s)...", busy=True)
+        except BacnetError as exc:
+            self.set_status(f"Who-Is failed: {exc}", busy=False, style="bold red")
+            self.notify(str(exc), severity="error", title="Who-Is")
+            return
+        log.info("who-is: %d device(s) in %.0f ms", len(found), (time.monotonic() - started) * 1000)
+        self.set_status(f"{len(found)} device(s); reading names and point lists...", busy=True)
+        await asyncio.gather(*(self._load_device(device.instance) for device in found))
+        self.discovery_seconds = time.monotonic() - started
+        points = self.site.point_count()
+        offline = sum(1 for d in self.site.devices.values() if d.offline)
+        summary = f"{len(self.site.devices)} device(s), {points} point(s) in {self.discovery_seconds:.2f} s"
+        if offline:
+            summary += f", {offline} offline"
+        self.set_status(summary, busy=False)
+        self.tree_complete.set()
+        if not found:
+            self.notify("No device answered the Who-Is. Check --address/--foreign, or F2 and `whois ADDRESS`.",
+                        severity="warning", title="Who-Is")
+
+    async def _load_device(self, instance: int) -> None:
+        async with self._point_loads:
+            await self._read_details(instance)
+            await self.load_points_now(instance)
+
+    async def _read_details(self, instance: int) -> None:
+        device = self.site.devices[instance]
+        device_id = f"device,{instance}"
+        try:
+            values = await read_many(self.runtime.client, device.info,
+                                     [(device_id, ["object-name", "model-name", "vendor-name"])])
+        except BacnetError as exc:
+            device.offline, device.error = isinstance(exc, BacnetTimeout), str(exc)
+            self.query_one(DeviceTree).relabel(instance)
+            return
+        got = {v.property: v.value for v in values if v.ok}
+        device.name, device.model, device.vendor = got.get("object-name"), got.get("model-name"), got.get("vendor-name")
+        self.query_one(DeviceTree).relabel(instance)
+
+    async def load_points_now(self, instance: int) -> None:
+        device = self.site.devices[instance]
+        try:
+            points = await discover_objects(self.runtime.client, device.info)
+        except BacnetError as exc:
+            device.offline = isinstance(exc, BacnetTimeout)
+            device.error = str(exc)
+            device.points = device.points if device.points is not None else {}
+            log.warning("device %s: point discovery failed: %s", instance, exc)
+        else:
+            device.offline = False
+            device.points = {p.object_id: p for p in points}
+        self.query_one(DeviceTree).show_points(instance)
+        if self.selection is not None and self.selection.instance == instance:
+            self.show_selection(self.selection)
+
+    @on(DeviceTree.LoadPoints)
+    def _load_points(self, message: DeviceTree.LoadPoints) -> None:
+        self.load_points(message.instance)
+
+    @work(group="points", exit_on_error=False)
+    async def load_points(self, instance: int) -> None:
+        await self.load_points_now(instance)
+
+    # ----- selection --------------------------------------------------------------------------------
+
+    @on(DeviceTree.Chosen)
+    def _chosen(self, message: DeviceTree.Chosen) -> None:
+        self.show_selection(message.data)
+
+    def show_selection(self, data: NodeData) -> None:
+        self.selection = data
+        details = self.query_one("#details", Static)
+        table = self.query_one(PointTable)
+        if data.instance is None or data.instance not in self.site.devices:
+            details.update("")
+            table.show([], {})
+            return
+        device = self.site.devices[data.instance]
+        info = device.info
+        details.update(Text.assemble(
+            (f"{device.label} ", "bold"),
+            (f"{info.address}  {device.network_label}  vendor {device.vendor or info.vendor_id}"
+             f"{'  ' + device.model if device.model else ''}  max APDU {info.max_apdu}  {info.segmentation}", "dim"),
+            ("  OFFLINE" if device.offline else "", "bold red"),
+        ))
+        points = list((device.points or {}).values())
+        if data.kind in ("group", "point"):
+            points = [p for p in points if p.object_type == data.object_type]
+        points.sort(key=lambda p: (p.object_type, int(p.object_id.split(",")[1])))
+        table.show([(data.instance, p) for p in points], self.site.live)
+        if data.kind == "point":
+            for row, point in enumerate(points):
+                if point.object_id == data.object_id:
+                    table.move_cursor(row=row)
+                    break
+            self.show_priority_array(data.instance, data.object_id)
+
+    @on(PointTable.PointHighlighted)
+    def _point_highlighted(self, message: PointTable.PointHighlighted) -> None:
+        self.show_priority_array(message.instance, message.object_id)
+
+    @on(PointTable.OpenRequested)
+    def _open_pa(self) -> None:
+        self.query_one(SlotTable).focus()
+
+    @work(exclusive=True, group="pa", exit_on_error=False)
+    async def show_priority_array(self, instance: int, object_id: str) -> None:
+        panel = self.query_one(PriorityPanel)
+        point = self.site.point(instance, object_id)
+        name = (point.name if point else None) or object_id
+        if not is_commandable_type(object_id):
+            panel.clear(f"{name} ({object_id}) is not commandable: it has no priority array")
+            return
+        await asyncio.sleep(0.15)  # debounce: the cursor may be moving fast
+        try:
+            array = await self.runtime.client.priority_array(self.site.devices[instance].info, object_id)
+        except BacnetError as exc:
+            panel.clear(str(exc))
+            return
+        panel.show(instance, object_id, name, array)
+        state = self.site.live.setdefault((instance, object_id), {})
+        state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
+        self.query_one(PointTable).update_point(instance, object_id, state)
+
+    # ----- writing -----------------------------------------------------------------------------------
+
+    def _refuse_if_read_only(self) -> bool:
+        if self.runtime.read_only:
+            self.notify("Read-only mode (--read-only): writes and releases are disabled.", severity="warning",
+                        title="Refused")
+            return True
+        return False
+
+    @on(PointTable.WriteRequested)
+    def _write_from_table(self, message: PointTable.WriteRequested) -> None:
+        self.request_write(message.instance, message.object_id, 8)
+
+    @on(SlotTable.WriteSlot)
+    def _write_slot(self, message: SlotTable.WriteSlot) -> None:
+        panel = self.query_one(PriorityPanel)
+        if panel.object_id is not None:
+            self.request_write(panel.instance, panel.object_id, message.priority)
+
+    @on(SlotTable.ReleaseSlot)
+    def _release_slot(self, message: SlotTable.ReleaseSlot) -> None:
+        panel = self.query_one(PriorityPanel)
+        if panel.object_id is None or self._refuse_if_read_only():
+            return
+        self.release(panel.instance, panel.object_id, message.priority)
+
+    @work(exclusive=True, group="write", exit_on_error=False)
+    async def request_write(self, instance: int, object_id: str, priority: int) -> None:
+        if self._refuse_if_read_only():
+            return
+        if not is_commandable_type(object_id):
+            self.notify(f"{object_id} is not commandable: no priority to write at", severity="warning")
+            return
+        point = self.site.point(instance, object_id)
+        device = self.site.devices[instance].info
+        state_texts: tuple[str, ...] = ()
+        present = self.site.live.get((instance, object_id), {}).get("present-value",
+                                                                     point.present_value if point else None)
+        if object_id.startswith("multi-state"):
+            try:
+                texts = await self.runtime.client.read(device, object_id, "state-text")
+                state_texts = tuple(str(t) for t in texts or ())
+            except BacnetError:
+                state_texts = ()
+        request: WriteRequest | None = await self.push_screen_wait(
+            WriteScreen(PointForWrite(instance, object_id, (point.name if point else None) or object_id, present,
+                                      state_texts), priority))
+        if request is None:
+            return
+        try:
+            await self.runtime.client.write(device, object_id, request.value, request.priority)
+        except BacnetError as exc:
+            self.notify(str(exc), severity="error", title="Write failed")
+            return
+        log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
+                    request.priority)
+        self.notify(f"Wrote {request.value} to {object_id} at priority {request.priority}", title="Written")
+        await self._refresh_point(instance, object_id)
+
+    @work(exclusive=True, group="write", exit_on_error=False)
+    async def release(self, instance: int, object_id: str, priority: int) -> None:
+        device = self.site.devices[instance].info
+        try:
+            await self.runtime.client.release(device, object_id, priority)
+        except BacnetError as exc:
+            self.notify(str(exc), severity="error", title="Release failed")
+            return
+        log.warning("operator released device %s %s at priority %d", instance, object_id, priority)
+        self.notify(f"Released {object_id} at priority {priority}", title="Released")
+        await self._refresh_point(instance, object_id)
+
+    async def _refresh_point(self, instance: int, object_id: str) -> None:
+        """Read the array back after a write or release and show it everywhere."""
+        try:
+            array = await self.runtime.client.priority_array(self.site.devices[instance].info, object_id)
+        except BacnetError as exc:
+            self.notify(str(exc), severity="error", title="Read-back failed")
+            return
+        point = self.site.point(instance, object_id)
+        self.query_one(PriorityPanel).show(instance, object_id, (point.name if point else None) or object_id, array)
+        state = self.site.live.setdefault((instance, object_id), {})
+        state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
+        self.query_one(PointTable).update_point(instance, object_id, state)
+
+    # ----- live values ---------------------------------------------------------------------------------
+
+    def poll_visible(self) -> None:
+        table = self.query_one(PointTable)
+        if table.rows_shown and self.query_one(TabbedContent).active == "explore":
+            self.poll(table.visible_points())
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def poll(self, points: list[tuple[int, str]]) -> None:
+        changed, offline_changes = await self.poller.poll(points)
+        table = self.query_one(PointTable)
+        with self.batch_update():
+            for instance, object_id in changed:
+                table.update_point(instance, object_id, self.site.live[(instance, object_id)])
+        for instance in offline_changes:
+            self.query_one(DeviceTree).relabel(instance)
+
+    # ----- filter ---------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.action_show_tab("explore")
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        matches = self.query_one(DeviceTree).apply_filter(event.value)
+        if event.value.strip():
+            self.set_status(f"filter {event.value.strip()!r}: {matches} point(s)")
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(DeviceTree).focus()
+
+    def action_close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("hidden"):
+            return
+        box.value = ""
+        box.add_class("hidden")
+        self.query_one(DeviceTree).apply_filter("")
+        self.query_one(DeviceTree).focus()
+
+    # ----- misc -------------------------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "command":
+            self.query_one(CommandPane).focus_input()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Who-Is: discover the site", "Global Who-Is, then every device's points",
+                            self.action_discover)
+        yield SystemCommand("Filter points", "Filter the tree by point name or id", self.action_filter)
+        yield SystemCommand("Command line", "read, write, release, rpm, wpm, pa, whois, whohas, routers",
+                            lambda: self.action_show_tab("command"))
+        yield SystemCommand("Show log", "Runtime and BACnet events", lambda: self.action_show_tab("log"))
+        yield SystemCommand("Keys and help", "What every key does", self.action_help)

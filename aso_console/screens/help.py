@@ -1,0 +1,56 @@
+"""The help screen (``?``): every key, the command verbs, and where logs go."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# ASO Console: keys
+
+| Key | Where | What |
+|---|---|---|
+| F1 / F2 / F4 | anywhere | Explore / Command line / Log |
+| F5 | anywhere | Who-Is: discover the site again |
+| / | anywhere | filter the tree by point name or id (Esc clears) |
+| arrows, Enter | tree | move, expand a device (points load on expand) |
+| Tab / Shift+Tab | anywhere | next / previous pane |
+| w | point table | write the point (modal, default priority 8) |
+| Enter | point table | go to the priority array |
+| w / Enter | priority array | write at the highlighted slot |
+| x / Delete | priority array | release (relinquish) the highlighted slot |
+| r | tree | reload the points of the device |
+| Ctrl+P | anywhere | command palette (themes, actions) |
+| ? / F10 | anywhere | this help |
+| q | anywhere | quit |
+
+Slots 1 and 2 (life safety) ask you to type the point's name first.
+With `--read-only` every write and release is refused.
+
+## Command line (F2)
+
+`read DEVICE OBJECT [PROP]`, `write DEVICE OBJECT VALUE [PRIORITY]`, `release DEVICE OBJECT PRIORITY`,
+`rpm DEVICE OBJECT PROP[,PROP]...`, `wpm DEVICE OBJECT PROP VALUE PRIORITY [, ...]`, `pa DEVICE OBJECT`,
+`whois [LOW HIGH] [ADDRESS | net N]`, `whohas OBJECT | name NAME`, `routers [NET]`, `discover DEVICE`.
+DEVICE is an instance (`1001`) or an address. Objects: `ai,1`, `AI1`, `analog-input:1`, `av 3`.
+
+Point table columns: Flags A=in alarm F=fault O=overridden S=out of service; Cmd = current command priority.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: 90%; border: thick $primary; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark,f10", "close", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,196 @@
+"""The site tree: network, then device, then object-type groups, then objects.
+
+Object lists load lazily: expanding a device asks the app (via a message)
+to read its points in a worker. ``/`` filters by name or id across the
+points already loaded, keeping their devices and groups as context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ..site import Site, SiteDevice
+
+TYPE_LABELS = {
+    "analog-input": "Analog Inputs", "analog-output": "Analog Outputs", "analog-value": "Analog Values",
+    "binary-input": "Binary Inputs", "binary-output": "Binary Outputs", "binary-value": "Binary Values",
+    "multi-state-input": "Multi-state Inputs", "multi-state-output": "Multi-state Outputs",
+    "multi-state-value": "Multi-state Values", "device": "Device", "network-port": "Network Ports",
+}
+
+
+@dataclass(frozen=True)
+class NodeData:
+    kind: str  # 'network', 'device', 'group', 'point', 'loading'
+    instance: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+
+
+class DeviceTree(Tree[NodeData]):
+    """Devices stream in as their I-Ams arrive; points load on expand."""
+
+    BINDINGS = [
+        Binding("r", "refresh_device", "Reload points", id="tree.reload"),
+    ]
+
+    class LoadPoints(Message):
+        def __init__(self, instance: int) -> None:
+            super().__init__()
+            self.instance = instance
+
+    class Chosen(Message):
+        """The highlighted node changed: show its points."""
+
+        def __init__(self, data: NodeData) -> None:
+            super().__init__()
+            self.data = data
+
+    def __init__(self, site: Site, **kwargs) -> None:
+        super().__init__("BACnet site", data=NodeData("site"), **kwargs)
+        self.site = site
+        self.filter_text = ""
+        self.show_root = False
+        self.guide_depth = 2
+        self._networks: dict[str, TreeNode[NodeData]] = {}
+        self._devices: dict[int, TreeNode[NodeData]] = {}
+        self._cursor_placed = False
+
+    def _place_cursor(self) -> None:
+        cursor = self.cursor_node
+        if self._devices and (cursor is None or cursor.data is None or cursor.data.kind in ("network", "site")):
+            self.move_cursor(self._devices[min(self._devices)])
+
+    # ----- building ----------------------------------------------------------------
+
+    def _network_node(self, device: SiteDevice) -> TreeNode[NodeData]:
+        key = device.network_label
+        if key not in self._networks:
+            self._networks[key] = self.root.add(key, data=NodeData("network"), expand=True)
+        return self._networks[key]
+
+    def device_label(self, device: SiteDevice) -> Text:
+        label = Text(str(device.instance), style="bold")
+        if device.name:
+            label.append(f" {device.name}")
+        if device.offline:
+            label.append(" offline", style="bold red")
+        elif device.points is not None:
+            label.append(f" ({len(device.points)})", style="dim")
+        return label
+
+    def add_device(self, device: SiteDevice) -> None:
+        """Add or relabel a device (devices are kept sorted by instance)."""
+        node = self._devices.get(device.instance)
+        if node is not None:
+            node.set_label(self.device_label(device))
+            return
+        parent = self._network_node(device)
+        siblings = [c for c in parent.children if c.data and c.data.kind == "device"]
+        before = next((c for c in siblings if c.data.instance > device.instance), None)
+        node = parent.add(self.device_label(device), data=NodeData("device", device.instance),
+                          before=before, allow_expand=True)
+        node.add_leaf(Text("loading points...", style="dim italic"), data=NodeData("loading", device.instance))
+        self._devices[device.instance] = node
+        # Start the technician on the first device, not on the network heading.
+        if not self._cursor_placed:
+            self._cursor_placed = True
+            self.call_after_refresh(self._place_cursor)
+
+    def relabel(self, instance: int) -> None:
+        device = self.site.devices.get(instance)
+        node = self._devices.get(instance)
+        if device is not None and node is not None:
+            node.set_label(self.device_label(device))
+
+    def show_points(self, instance: int) -> None:
+        """Fill a device node with its type groups and points."""
+        device = self.site.devices[instance]
+        node = self._devices.get(instance)
+        if node is None:
+            return
+        node.remove_children()
+        node.set_label(self.device_label(device))
+        if not device.points:
+            node.add_leaf(Text(device.error or "no points", style="dim italic"), data=NodeData("loading", instance))
+            return
+        needle = self.filter_text.lower()
+        groups: dict[str, list] = {}
+        for point in device.points.values():
+            if needle and needle not in point.object_id.lower() and needle not in (point.name or "").lower():
+                continue
+            groups.setdefault(point.object_type, []).append(point)
+        for object_type in sorted(groups, key=_type_order):
+            points = groups[object_type]
+            group = node.add(Text.assemble(TYPE_LABELS.get(object_type, object_type), (f" ({len(points)})", "dim")),
+                             data=NodeData("group", instance, object_type), expand=bool(needle))
+            for point in sorted(points, key=lambda p: int(p.object_id.split(",")[1])):
+                short = point.object_id
+                group.add_leaf(Text.assemble((short, "dim"), " ", point.name or ""),
+                               data=NodeData("point", instance, object_type, point.object_id))
+
+    # ----- filtering ------------------------------------------------------------------
+
+    def apply_filter(self, text: str) -> int:
+        """Keep only devices/points matching ``text``; returns how many points match."""
+        self.filter_text = text.strip()
+        matches = self.site.search(self.filter_text) if self.filter_text else []
+        matching_devices = {instance for instance, _ in matches}
+        for instance, node in self._devices.items():
+            device = self.site.devices[instance]
+            name_hit = self.filter_text.lower() in f"{instance} {device.name or ''}".lower()
+            if device.points is not None:
+                self.show_points(instance)
+            if self.filter_text and (instance in matching_devices or name_hit):
+                node.expand()
+            elif self.filter_text:
+                node.collapse()
+        return len(matches)
+
+    # ----- events ------------------------------------------------------------------------
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        data = event.node.data
+        if data and data.kind == "device":
+            device = self.site.devices.get(data.instance)
+            if device is not None and device.points is None:
+                self.post_message(self.LoadPoints(data.instance))
+
+    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        if event.node.data is not None:
+            self.post_message(self.Chosen(event.node.data))
+
+    def action_refresh_device(self) -> None:
+        node = self.cursor_node
+        while node is not None and (node.data is None or node.data.kind not in ("device",)):
+            node = node.parent
+        if node is not None and node.data is not None:
+            self.post_message(self.LoadPoints(node.data.instance))
+
+    def select_point(self, instance: int, object_id: str) -> bool:
+        """Move the cursor to a point (expanding its device and group)."""
+        node = self._devices.get(instance)
+        if node is None:
+            return False
+        node.expand()
+        for group in node.children:
+            for leaf in group.children:
+                if leaf.data and leaf.data.object_id == object_id:
+                    group.expand()
+                    self.move_cursor(leaf)
+                    return True
+        return False
+
+    def device_node(self, instance: int) -> TreeNode[NodeData] | None:
+        return self._devices.get(instance)
+
+
+def _type_order(object_type: str) -> tuple[int, str]:
+    order = list(TYPE_LABELS)
+    return (order.index(object_type) if object_type in order else len(order), object_type)

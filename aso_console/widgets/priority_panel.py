@@ -1,0 +1,108 @@
+"""The priority-array panel: 16 slots with their standard names, the winner highlighted.
+
+Write at the highlighted slot (``w`` / enter) through a modal; release it
+(``x`` / delete). After each, the app reads the array back and shows it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from aso_runtime.bacnet import PriorityArray
+
+from .point_table import format_value
+
+
+class SlotTable(DataTable):
+    BINDINGS = [
+        Binding("w", "write_slot", "Write slot", id="pa.write"),
+        Binding("x,delete", "release_slot", "Release slot", id="pa.release"),
+    ]
+
+    class WriteSlot(Message):
+        def __init__(self, priority: int) -> None:
+            super().__init__()
+            self.priority = priority
+
+    class ReleaseSlot(Message):
+        def __init__(self, priority: int) -> None:
+            super().__init__()
+            self.priority = priority
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+
+    def on_mount(self) -> None:
+        self.add_column("P", key="p", width=2)
+        self.add_column("Level", key="name", width=26)
+        self.add_column("Value", key="value", width=12)
+        for priority in range(1, 17):
+            self.add_row(str(priority), "", "", key=str(priority))
+
+    @property
+    def slot(self) -> int:
+        return self.cursor_row + 1
+
+    def action_write_slot(self) -> None:
+        self.post_message(self.WriteSlot(self.slot))
+
+    def action_release_slot(self) -> None:
+        self.post_message(self.ReleaseSlot(self.slot))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.WriteSlot(self.slot))
+
+
+class PriorityPanel(Vertical):
+    """Header (point, present value, relinquish default, current command priority) and the slots."""
+
+    DEFAULT_CSS = """
+    PriorityPanel { height: auto; }
+    PriorityPanel #pa-header { height: auto; padding: 0 1; background: $boost; }
+    PriorityPanel SlotTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.instance: int | None = None
+        self.object_id: str | None = None
+        self.point_name: str = ""
+        self.array: PriorityArray | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Select a commandable point to see its priority array", id="pa-header")
+        yield SlotTable(id="pa-slots")
+
+    def clear(self, message: str) -> None:
+        self.instance = self.object_id = None
+        self.array = None
+        self.query_one("#pa-header", Static).update(Text(message, style="dim"))
+        table = self.query_one(SlotTable)
+        for priority in range(1, 17):
+            table.update_cell(str(priority), "name", "")
+            table.update_cell(str(priority), "value", "")
+
+    def show(self, instance: int, object_id: str, name: str, array: PriorityArray) -> None:
+        self.instance, self.object_id, self.point_name, self.array = instance, object_id, name, array
+        winning = array.winning
+        header = Text.assemble(
+            (f"{name} ", "bold"), (f"{object_id} @ {instance}\n", "dim"),
+            "PV ", (format_value(array.present_value), "bold"),
+            "  Relinquish default ", (format_value(array.relinquish_default), "bold"),
+            "  Command priority ", (str(array.current_command_priority or "-"), "bold red" if winning else "dim"),
+        )
+        self.query_one("#pa-header", Static).update(header)
+        table = self.query_one(SlotTable)
+        for slot in array.slots:
+            is_winner = winning is not None and slot.priority == winning.priority
+            style = "bold reverse" if is_winner else ("" if slot.active else "dim")
+            name_text = Text(slot.name, style=style)
+            value_text = Text(format_value(slot.value) if slot.active else "null", style=style)
+            table.update_cell(str(slot.priority), "name", name_text)
+            table.update_cell(str(slot.priority), "value", value_text)
