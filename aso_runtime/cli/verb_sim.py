@@ -1,0 +1,93 @@
+"""``aso sim``: serve a simulated building until Ctrl-C / SIGTERM, then stop cleanly.
+
+The simulator defaults to loopback (127.0.0.1/8:47808), never the host's
+real interface: a simulated building must not appear on a site network
+unless someone asks for it with --address. $ASO_ADDRESS is ignored here for
+the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import signal
+from typing import Any
+
+from aso_runtime.bacnet import LocalNetworkError
+from aso_runtime.bacnet.local import check_can_bind
+
+from .context import Context
+from .parser import SIM_ADDRESS
+from .syntax import local_address_arg
+
+
+def _load_simulator() -> Any:
+    try:
+        from aso_runtime.sim import SimulatedBuilding
+    except ImportError as exc:
+        raise LocalNetworkError(f"the building simulator is not available in this installation ({exc})") from None
+    return SimulatedBuilding
+
+
+def _field(device: Any, name: str) -> Any:
+    return device.get(name) if isinstance(device, dict) else getattr(device, name, None)
+
+
+async def cmd_sim(ctx: Context) -> int:
+    args = ctx.args
+    address_text = args.address or SIM_ADDRESS
+    local = local_address_arg(address_text)
+    check_can_bind(local)
+    SimulatedBuilding = _load_simulator()
+
+    options: dict[str, Any] = {"address": address_text}
+    if args.devices is not None:
+        options["devices"] = args.devices
+    if args.step is not None:
+        options["step"] = args.step
+    building = SimulatedBuilding.start(**options)
+    if inspect.isawaitable(building):
+        building = await building
+    try:
+        _announce(ctx, building, local)
+        await _until_signalled()
+    finally:
+        await building.stop()
+    if not ctx.out.json_mode:
+        ctx.out.note("simulator stopped")
+    return 0
+
+
+def _announce(ctx: Context, building: Any, local: Any) -> None:
+    devices = [
+        {name: _field(device, name) for name in ("instance", "name", "address", "kind")}
+        for device in getattr(building, "devices", [])
+    ]
+    client_port = local.port + 1 if local.port < 65535 else local.port - 1
+    command = f"aso whois --address {local.ip}/{local.prefix}:{client_port} --foreign {local.ip}:{local.port}"
+    if ctx.out.json_mode:
+        ctx.out.json({"address": str(local), "devices": devices, "discover_command": command})
+        return
+    rows = [[d["instance"], d["name"], d["address"], d["kind"]] for d in devices]
+    ctx.out.table([("Instance", "right"), "Name", "Address", "Kind"], rows, title=f"simulated building on {local}")
+    ctx.out.line("discover it from another terminal with:")
+    ctx.out.line(f"  {command}", style="bold")
+    ctx.out.note("Ctrl-C stops the simulator")
+    ctx.out.stdout.flush()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
