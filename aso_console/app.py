@@ -27,7 +27,7 @@ from aso_runtime.bacnet import BacnetError, BacnetTimeout, discover_objects, rea
 
 from .commands import CommandRunner
 from .live import LivePoller
-from .runtime import ConsoleRuntime
+from .runtime import ConsoleOptions, ConsoleRuntime, open_runtime
 from .screens.help import HelpScreen
 from .screens.write_modal import PointForWrite, WriteRequest, WriteScreen
 from .site import Site, is_commandable_type
@@ -60,10 +60,17 @@ class AsoConsoleApp(App[None]):
         Binding("escape", "close_filter", "Close filter", show=False, id="app.close_filter"),
     ]
 
-    def __init__(self, runtime: ConsoleRuntime, *, log_records: queue.SimpleQueue | None = None,
-                 discover_on_start: bool = True, poll_interval: float = 2.0) -> None:
+    def __init__(self, runtime: ConsoleRuntime | None = None, *, options: ConsoleOptions | None = None,
+                 log_records: queue.SimpleQueue | None = None, discover_on_start: bool = True,
+                 poll_interval: float = 2.0) -> None:
+        """Give a running ``runtime`` (the composition root does), or ``options`` and
+        the app opens the runtime on load and closes it on exit (tests, snapshots)."""
         super().__init__()
+        if runtime is None and options is None:
+            raise ValueError("AsoConsoleApp needs a runtime or options")
         self.runtime = runtime
+        self.options = options
+        self.owns_runtime = runtime is None
         self.site = Site()
         self.log_records = log_records
         self.discover_on_start = discover_on_start
@@ -71,10 +78,19 @@ class AsoConsoleApp(App[None]):
         self.discovery_started: float | None = None
         self.discovery_seconds: float | None = None
         self.tree_complete = asyncio.Event()
-        self.commands = CommandRunner(runtime, self.site)
         self.selection: NodeData | None = None
-        self.poller = LivePoller(runtime.client, self.site)
+        self._poll_worker = None
         self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
+
+    async def on_load(self) -> None:
+        if self.runtime is None:
+            self.runtime = await open_runtime(self.options)
+        self.commands = CommandRunner(self.runtime, self.site)
+        self.poller = LivePoller(self.runtime.client, self.site)
+
+    async def on_unmount(self) -> None:
+        if self.owns_runtime and self.runtime is not None:
+            await self.runtime.close()
 
     # ----- layout ------------------------------------------------------------------------
 
@@ -352,11 +368,15 @@ class AsoConsoleApp(App[None]):
     # ----- live values ---------------------------------------------------------------------------------
 
     def poll_visible(self) -> None:
+        # Skip a tick while the last poll still waits (a dead device takes the
+        # full timeout); cancelling it would mean it never reports offline.
+        if self._poll_worker is not None and self._poll_worker.is_running:
+            return
         table = self.query_one(PointTable)
         if table.rows_shown and self.query_one(TabbedContent).active == "explore":
-            self.poll(table.visible_points())
+            self._poll_worker = self.poll(table.visible_points())
 
-    @work(exclusive=True, group="poll", exit_on_error=False)
+    @work(group="poll", exit_on_error=False)
     async def poll(self, points: list[tuple[int, str]]) -> None:
         changed, offline_changes = await self.poller.poll(points)
         table = self.query_one(PointTable)

@@ -183,7 +183,8 @@ class DeviceTree(Tree[NodeData]):
             for leaf in group.children:
                 if leaf.data and leaf.data.object_id == object_id:
                     group.expand()
-                    self.move_cursor(leaf)
+                    # Expanded lines exist only after the next refresh.
+                    self.call_after_refresh(self.move_cursor, leaf)
                     return True
         return False
 

@@ -119,6 +119,7 @@ class BacnetClient:
         self.no_rpm: set[str] = set()
         self._routes: set[int] = set()  # remote networks we know a router for
         self.requests_sent = 0
+        self.writes_sent = 0  # WriteProperty / WPM requests that reached the wire
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
     # ----- lifecycle -------------------------------------------------------
@@ -378,6 +379,7 @@ class BacnetClient:
                 req.propertyArrayIndex = index
             if priority is not None:
                 req.priority = priority
+            self.writes_sent += 1
             await self.app.request(req)
 
         await self._call(where, address, request, timeout)
@@ -438,6 +440,7 @@ class BacnetClient:
                 ],
                 destination=address,
             )
+            self.writes_sent += 1
             await self.app.request(req)
 
         await self._call(where, address, request, timeout)

@@ -1,0 +1,334 @@
+"""The console driven through Textual's pilot against the real demo building."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+
+import pytest
+from textual.widgets import Input, Label, TabbedContent
+
+from aso_console.app import AsoConsoleApp
+from aso_console.runtime import ConsoleOptions
+from aso_console.screens.write_modal import WriteScreen
+from aso_console.widgets.device_tree import DeviceTree
+from aso_console.widgets.point_table import PointTable
+from aso_console.widgets.priority_panel import PriorityPanel, SlotTable
+from aso_runtime.bacnet.local import drop_virtual_network
+
+_vlans = itertools.count(1)
+
+AHU = 1001
+FAN_SPEED = "analog-output,1"  # AHU-1 Supply Fan Speed Command
+
+
+def make_app(read_only: bool = False, devices: int = 8, **kwargs) -> AsoConsoleApp:
+    vlan = f"console-{os.getpid()}-{next(_vlans)}"
+    options = ConsoleOptions(demo=True, vlan=vlan, read_only=read_only, demo_devices=devices, demo_step=0.2,
+                             release_orphans=False)
+    app = AsoConsoleApp(options=options, poll_interval=0.3, **kwargs)
+    app.test_vlan = vlan
+    return app
+
+
+@pytest.fixture
+def cleanup_vlans():
+    apps = []
+    yield apps
+    for app in apps:
+        drop_virtual_network(app.test_vlan)
+
+
+async def discovered(app: AsoConsoleApp, pilot) -> None:
+    await asyncio.wait_for(app.tree_complete.wait(), 20)
+    await pilot.pause()
+
+
+async def select_point(app, pilot, instance: int, object_id: str) -> None:
+    tree = app.query_one(DeviceTree)
+    assert tree.select_point(instance, object_id)
+    await pilot.pause()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_discovery_fills_tree_with_named_devices(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        assert sorted(app.site.devices) == [1001, 2001, 2002, 2003, 2004, 2005, 3001, 4001]
+        tree = app.query_one(DeviceTree)
+        labels = [str(tree.device_node(i).label) for i in (1001, 4001)]
+        assert labels[0].startswith("1001 AHU-1") and labels[1].startswith("4001 METER-1")
+        status = str(app.query_one("#status").render())
+        assert "8 device(s)" in status and "point(s)" in status
+        # The cursor starts on the first device; its details show.
+        assert tree.cursor_node.data.instance == 1001
+        assert "max APDU" in str(app.query_one("#details").render())
+
+
+async def test_expand_device_and_select_point_shows_priority_array(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        table = app.query_one(PointTable)
+        assert table.current() == (AHU, FAN_SPEED)
+        panel = app.query_one(PriorityPanel)
+        assert panel.object_id == FAN_SPEED and panel.array is not None
+        assert "Supply Fan Speed" in str(app.query_one("#pa-header").render())
+
+
+async def test_write_at_slot_8_shows_override_and_release_clears_it(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        slots = app.query_one(SlotTable)
+        slots.focus()
+        slots.move_cursor(row=7)  # slot 8, Manual Operator
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, WriteScreen)
+        await pilot.press(*"55")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        client = app.runtime.client
+        array = await client.priority_array(AHU, FAN_SPEED)
+        assert array.at(8).value == 55.0 and array.winning.priority == 8
+        table = app.query_one(PointTable)
+        key = f"{AHU}/{FAN_SPEED}"
+        assert str(table.get_cell(key, "override")) == "@8"
+        assert str(table.get_cell(key, "value")) == "55"
+        assert app.query_one(PriorityPanel).array.at(8).value == 55.0
+
+        slots.focus()
+        slots.move_cursor(row=7)
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        array = await client.priority_array(AHU, FAN_SPEED)
+        assert array.at(8).value is None
+        # The simulated BAS program still commands the fan at priority 16.
+        assert array.winning is None or array.winning.priority > 8
+        assert str(table.get_cell(key, "override")) != "@8"
+
+
+async def test_wrong_typed_value_is_refused_in_the_modal_with_nothing_sent(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        app.query_one(PointTable).focus()
+        await pilot.press("w")
+        await pilot.pause()
+        sent = app.runtime.client.writes_sent
+        await pilot.press(*"hot", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, WriteScreen)
+        assert "not a number" in str(app.screen.query_one("#error", Label).render())
+        assert app.runtime.client.writes_sent == sent
+        # An out-of-range priority is refused the same way.
+        priority = app.screen.query_one("#priority", Input)
+        priority.value = "17"
+        app.screen.query_one("#value", Input).value = "40"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "out of range" in str(app.screen.query_one("#error", Label).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.runtime.client.writes_sent == sent
+        assert (await app.runtime.client.priority_array(AHU, FAN_SPEED)).at(8).value is None
+
+
+async def test_life_safety_slot_needs_the_point_name(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        slots = app.query_one(SlotTable)
+        slots.focus()
+        slots.move_cursor(row=0)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#value", Input).value = "30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "life safety" in str(app.screen.query_one("#error", Label).render())
+        app.screen.query_one("#confirm", Input).value = "AHU-1 Supply Fan Speed Command"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        array = await app.runtime.client.priority_array(AHU, FAN_SPEED)
+        assert array.at(1).value == 30.0
+        await app.runtime.client.release(AHU, FAN_SPEED, 1)
+
+
+async def test_read_only_refuses_every_write_path(cleanup_vlans):
+    app = make_app(read_only=True)
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        assert "READ-ONLY" in str(app.query_one("#status").render())
+        app.query_one(PointTable).focus()
+        await pilot.press("w")
+        await pilot.pause()
+        assert not isinstance(app.screen, WriteScreen)
+        slots = app.query_one(SlotTable)
+        slots.focus()
+        await pilot.press("w", "x")
+        await pilot.pause()
+        assert not isinstance(app.screen, WriteScreen)
+        for line in ("write 1001 ao,1 40 8", "release 1001 ao,1 8", "wpm 1001 ao,1 present-value 40 8"):
+            output = await app.commands.run(line)
+            assert "read-only" in str(output[0])
+        assert any("Read-only" in n.message for n in app._notifications)
+        assert (await app.runtime.client.priority_array(AHU, FAN_SPEED)).at(8).value is None
+
+
+async def test_filter_finds_points_across_the_site(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*"Zone Temp")
+        await pilot.pause()
+        tree = app.query_one(DeviceTree)
+        vav = tree.device_node(2001)
+        assert vav.is_expanded
+        leaves = [leaf.data.object_id for group in vav.children for leaf in group.children]
+        assert leaves and all(app.site.point(2001, oid).name.endswith("Zone Temperature") for oid in leaves)
+        assert not tree.device_node(4001).is_expanded
+        assert "point(s)" in str(app.query_one("#status").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.query_one("#filter").has_class("hidden")
+
+
+async def test_command_line_runs_verbs_with_history(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "command"
+        await pilot.press(*"read 1001 ao,1 object-name", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lines = [str(line.text) for line in app.query_one("#scrollback").lines]
+        assert any("AHU-1 Supply Fan Speed Command" in line for line in lines)
+        await pilot.press("up")
+        assert app.query_one("#command-input", Input).value == "read 1001 ao,1 object-name"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("read 1001 ao,1 units", "percent"),
+        ("pa 1001 ao,1", "relinquish default"),
+        ("rpm 1001 ao,1 present-value,units ai,1 object-name", "object-name"),
+        ("whois", "8 device(s)"),
+        ("whois 2001 2003", "3 device(s)"),
+        ("whohas name AHU-1 Supply Fan Speed Command", "1 answer(s)"),
+        ("routers", "router(s)"),
+        ("discover 4001", "point(s)"),
+        ("help", "read DEVICE OBJECT"),
+        ("help write", "write DEVICE OBJECT VALUE"),
+        ("read 1001 zz,1", "accepted forms"),
+        ("write 1001 ao,1 hot 8", "not a valid number"),
+        ("write 1001 ao,1 40 17", "out of range"),
+        ("read 1001 ai,99", "unknown-object"),
+        ("fly 1001", "unknown command"),
+        ('read "1001', "cannot split"),
+    ],
+)
+async def test_command_verbs(cleanup_vlans, line, expected):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        output = await app.commands.run(line)
+        rendered = []
+        for item in output:
+            with app.console.capture() as capture:
+                app.console.print(item, width=200)
+            rendered.append(capture.get())
+        assert expected in "\n".join(rendered)
+
+
+async def test_write_release_and_wpm_verbs_change_the_device(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        client = app.runtime.client
+        await app.commands.run("write 1001 ao,1 42 9")
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(9).value == 42.0
+        await app.commands.run("release 1001 ao,1 9")
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(9).value is None
+        await app.commands.run("wpm 1001 ao,1 present-value 33 10")
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(10).value == 33.0
+        await app.commands.run("release 1001 ao,1 10")
+
+
+async def test_keys_are_handled_while_a_50_device_site_is_discovered(cleanup_vlans):
+    app = make_app(devices=50)
+    cleanup_vlans.append(app)
+    handled_during_discovery = []
+    show_tab = app.action_show_tab
+
+    def recording_show_tab(tab: str) -> None:
+        handled_during_discovery.append(not app.tree_complete.is_set())
+        show_tab(tab)
+
+    app.action_show_tab = recording_show_tab
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.site.devices:  # press as soon as the first I-Am is shown
+            await asyncio.sleep(0.001)
+        await pilot.press("f2")
+        assert app.query_one(TabbedContent).active == "command"
+        assert handled_during_discovery == [True]  # the key did not wait for discovery
+        await pilot.press("f1")
+        await discovered(app, pilot)
+        assert len(app.site.devices) == 50
+
+
+async def test_offline_device_is_marked_not_fatal(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, 4001, "analog-input,1")
+        await app.runtime.building.stop_device(4001)
+        app.runtime.client.timeout = 0.3
+        for _ in range(20):
+            await asyncio.sleep(0.2)
+            if app.site.devices[4001].offline:
+                break
+        assert app.site.devices[4001].offline
+        await pilot.pause()
+        assert "offline" in str(app.query_one(DeviceTree).device_node(4001).label)
+
+
+async def test_help_screen_opens_and_closes(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await discovered(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "HelpScreen"
