@@ -358,3 +358,23 @@ def test_script_path_and_class_selection(tmp_path):
 
 def test_easy_aso_alias():
     assert EasyASO is Aso
+
+
+
+
+async def test_print_is_logged_once_per_call_across_disable_and_enable(host, tmp_path):
+    script = tmp_path / "printer.py"
+    script.write_text("import asyncio\nfrom aso_runtime import Aso\n\nclass Printer(Aso):\n"
+                      "    step_interval = 0.05\n\n    async def on_step(self):\n"
+                      "        print('one step')\n        await asyncio.sleep(10)\n")
+    lines = []
+    host.events.on_event(lambda e: lines.append(e.message) if e.kind == "log" and e.message == "one step" else None)
+    instance = host.load(str(script))
+    instance.start()
+    await until(lambda: lines)
+    host.set_enabled(False)
+    await until(lambda: instance.state == "disabled")
+    host.set_enabled(True)
+    await until(lambda: len(lines) >= 2)
+    await asyncio.sleep(0.2)
+    assert lines == ["one step", "one step"]

@@ -215,6 +215,27 @@ async def wait_until_bound(app: Application, timeout: float = 5.0) -> None:
             await asyncio.wait_for(ready.wait(), timeout)
 
 
+async def wait_until_registered(app: Application, bbmd: str, timeout: float) -> None:
+    """Wait for the BBMD to accept our foreign-device registration.
+
+    Until it does, a Who-Is goes nowhere: a technician would see an empty
+    site with no hint why. Refuse instead, naming the BBMD.
+    """
+    for link_layer in list(getattr(app, "link_layers", {}).values()):
+        event = getattr(link_layer, "_registration_event", None)
+        if event is None:
+            continue
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            status = getattr(link_layer, "bbmdRegistrationStatus", -1)
+            why = "no answer" if status in (-1, -2) else f"refused with result code {status}"
+            raise LocalNetworkError(
+                f"BBMD {bbmd} did not accept our foreign-device registration ({why} within {timeout:g} s); "
+                "check the BBMD address and that it accepts foreign devices"
+            ) from None
+
+
 async def close_application(app: Application) -> None:
     """Close sockets for real: wait for the endpoint tasks first (see notes)."""
     for link_layer in list(getattr(app, "link_layers", {}).values()):

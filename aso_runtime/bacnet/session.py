@@ -23,6 +23,7 @@ from .local import (
     udp_port,
     virtual_port,
     wait_until_bound,
+    wait_until_registered,
 )
 
 
@@ -85,6 +86,12 @@ async def open_client(
         label = str(local)
     app = build_application(AsoApplication, [device_object(device), port, *extra_objects])
     await wait_until_bound(app)
+    if foreign and vlan is None:
+        try:
+            await wait_until_registered(app, foreign, max(timeout, 1.0))
+        except BaseException:
+            await close_application(app)
+            raise
     client = BacnetClient(app, timeout=timeout, per_device_limit=per_device_limit, local_address=label)
     client.on_close(lambda: close_application(app))
     return client

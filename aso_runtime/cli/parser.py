@@ -287,4 +287,39 @@ json: {{"address", "devices": [{{"instance", "name", "address", "kind"}}], "disc
 """)
     p.add_argument("--devices", type=_whole, metavar="N", help="devices in the building, 8..250: AHU, plant, meter and N-3 VAV boxes (default 8)")
     p.add_argument("--step", type=_seconds, metavar="S", help="seconds between model steps (default 1)")
+
+    p = verb("run", "verb_run:cmd_run", "host ASO scripts headless until SIGINT/SIGTERM/SIGHUP, then release", """\
+examples:
+  aso run my_aso.py                          the one ASO class in the file
+  aso run my_aso.py:CustomHvacAso --step 60
+  aso run examples:load_shed --param kw_limit=40 --name shed
+  aso run a.py b.py:Other                    several ASOs on one BACnet port
+  aso --address eth0 run my_aso.py           bind a real interface (default: primary)
+
+Every write is journaled before it is sent; on exit every override still
+held is released and verified by reading the priority array back. After a
+kill -9 or power loss the next `aso run` (or `aso release-orphans`)
+releases what the dead host left. The host serves optimization-enabled
+(binary-value,1): write it inactive from the BAS to disable every ASO.
+Exit 0 when everything was released; 1 if a release could not be verified.
+""")
+    p.add_argument("scripts", nargs="+", metavar="FILE[:Class]", help="script file, file:Class, module, or examples:NAME")
+    p.add_argument("--step", type=_seconds, metavar="S", help="step interval in seconds (overrides the class's)")
+    p.add_argument("--name", metavar="NAME", help="instance name (one script only; default the class name)")
+    p.add_argument("--priority", "-p", type=_whole, metavar="P", help="default write priority (overrides the class's 13)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a class parameter, e.g. --param kw_limit=40 (repeatable)")
+    p.add_argument("--retries", type=_whole, default=0, metavar="N",
+                   help="restart a faulted ASO up to N times with backoff (default 0: stay faulted)")
+
+    p = verb("release-orphans", "verb_run:cmd_release_orphans",
+             "release overrides left by an ASO host that died (kill -9, power loss)", """\
+examples:
+  aso release-orphans
+
+Reads the journals of hosts that are no longer running, releases each
+override whose slot still holds the value that host wrote (someone else's
+later write at the same priority is left alone), and verifies it.
+json: {"results": [{"aso", "device", "object_id", "priority", "value", "outcome", "detail"}]}
+""")
     return top

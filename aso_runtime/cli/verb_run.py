@@ -1,0 +1,74 @@
+"""``aso run`` (the headless ASO host) and ``aso release-orphans``."""
+
+from __future__ import annotations
+
+import ast
+import logging
+import sys
+
+from aso_runtime.aso.host import AsoSpec, HostOptions, run_host
+from aso_runtime.aso.loader import load_aso_class
+from aso_runtime.bacnet import InvalidInput
+
+from .context import Context
+
+
+def _params(pairs: list[str]) -> dict:
+    params = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise InvalidInput(f"--param {pair!r}: expected KEY=VALUE like kw_limit=40")
+        try:
+            params[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[key] = text  # plain words stay text
+    return params
+
+
+def _log_to_stderr() -> None:
+    """Headless: timestamped lines on stderr (journald / docker logs keep them)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("aso").setLevel(logging.INFO)
+
+
+async def cmd_run(ctx: Context) -> int:
+    args = ctx.args
+    if args.name and len(args.scripts) > 1:
+        raise InvalidInput("--name applies to one script; give each script its own `aso run` or drop --name")
+    params = _params(args.param)
+    if args.step is not None:
+        params["step_interval"] = args.step
+    if args.priority is not None:
+        params["priority"] = args.priority
+    specs = [AsoSpec(source, name=args.name, params=dict(params), retries=args.retries) for source in args.scripts]
+    for spec in specs:  # refuse a broken script or a bad parameter before binding a port
+        cls = load_aso_class(spec.source)
+        cls(name=spec.name, **spec.params)
+    _log_to_stderr()
+    options = HostOptions(address=ctx.address, instance=ctx.instance or HostOptions.instance,
+                          foreign=ctx.foreign, ttl=ctx.ttl, timeout=ctx.timeout)
+    return await run_host(specs, options)
+
+
+async def cmd_release_orphans(ctx: Context) -> int:
+    from aso_runtime.aso import release_orphans
+
+    client = await ctx.client()
+    results = await release_orphans(client)
+    rows = [{"aso": r.override.aso, "device": r.override.device, "object_id": r.override.object_id,
+             "priority": r.override.priority, "value": r.override.value, "outcome": r.outcome, "detail": r.detail}
+            for r in results]
+    if ctx.out.json_mode:
+        ctx.out.json({"results": rows})
+    elif not rows:
+        ctx.out.note("no orphaned overrides: nothing to release")
+    else:
+        ctx.out.table(["ASO", "Device", "Object", ("Priority", "right"), "Value", "Outcome", "Detail"],
+                      [[r["aso"], r["device"], r["object_id"], r["priority"], r["value"], r["outcome"], r["detail"]]
+                       for r in rows], title="orphaned overrides")
+    return 0 if all(r.ok for r in results) else 1
