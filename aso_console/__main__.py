@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 
-from aso_runtime.bacnet import BacnetError, LocalNetworkError
+from aso_runtime.bacnet import BacnetError, InvalidInput
 
 from .logs import setup_logging
 from .runtime import ConsoleOptions, open_runtime
@@ -77,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                              demo_devices=max(8, args.demo_devices))
     try:
         return asyncio.run(run(options))
-    except LocalNetworkError as exc:
+    except InvalidInput as exc:
         print(f"aso-console: error: {exc}", file=sys.stderr)
-        return 1
-    except BacnetError as exc:
+        return 2
+    except BacnetError as exc:  # busy port, address not on this host, BBMD not answering
         print(f"aso-console: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aso_runtime.bacnet import LocalNetworkError, discover_objects, open_client, who_is
+from aso_runtime.bacnet import InvalidInput, LocalNetworkError, discover_objects, open_client, who_is
 from aso_runtime.bacnet.application import AsoApplication
 from aso_runtime.bacnet.local import (
     LocalDevice,
@@ -38,7 +38,7 @@ def test_local_address_forms(typed, expected):
 
 @pytest.mark.parametrize(("typed", "message"), [("nosuchif0", "interface"), ("10.0.0.5/40", "mask"), ("10.0.0.5:port", "port")])
 def test_bad_local_addresses(typed, message):
-    with pytest.raises(LocalNetworkError, match=message):
+    with pytest.raises(InvalidInput, match=message):
         parse_local_address(typed)
 
 

@@ -12,8 +12,16 @@ import asyncio
 import logging
 from typing import Callable
 
-from bacpypes3.apdu import IAmRequest, IHaveRequest
+from bacpypes3.apdu import (
+    ConfirmedServiceChoice,
+    IAmRequest,
+    IHaveRequest,
+    UnconfirmedServiceChoice,
+    confirmed_request_types,
+    unconfirmed_request_types,
+)
 from bacpypes3.app import Application
+from bacpypes3.basetypes import ServicesSupported
 
 log = logging.getLogger("aso.bacnet")
 
@@ -40,3 +48,22 @@ class AsoApplication(Application):
         await super().do_IHaveRequest(apdu)
         for listener in list(self.i_have_listeners):
             listener(apdu)
+
+    def get_services_supported(self) -> ServicesSupported:
+        """protocol-services-supported, computed correctly.
+
+        bacpypes3 0.0.110 looks up unconfirmed services with the *confirmed*
+        enumeration, so every device claimed acknowledge-alarm,
+        atomic-write-file... instead of who-is, i-am, who-has.
+        """
+        supported = ServicesSupported([])
+        for choices, request_types in (
+            (ConfirmedServiceChoice, confirmed_request_types),
+            (UnconfirmedServiceChoice, unconfirmed_request_types),
+        ):
+            for choice, request_class in request_types.items():
+                if hasattr(self, "do_" + request_class.__name__):
+                    bit = getattr(supported, choices(choice).attr, None)
+                    if bit is not None:
+                        supported[bit] = 1
+        return supported

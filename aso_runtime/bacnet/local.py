@@ -21,7 +21,7 @@ from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 
-from .errors import LocalNetworkError
+from .errors import InvalidInput, LocalNetworkError
 
 BACNET_PORT = 47808
 DEFAULT_VENDOR_ID = 999  # "reserved for testing"; bacpypes3 needs a registered id
@@ -91,17 +91,17 @@ def parse_local_address(text: str) -> UdpAddress:
     """
     host, _, port_text = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
     if port_text and not port_text.isdigit():
-        raise LocalNetworkError(f"bad local address {text!r}: port {port_text!r} is not a number")
+        raise InvalidInput(f"bad local address {text!r}: port {port_text!r} is not a number")
     port = int(port_text) if port_text else BACNET_PORT
     if not 0 < port < 65536:
-        raise LocalNetworkError(f"bad local address {text!r}: port must be 1..65535")
+        raise InvalidInput(f"bad local address {text!r}: port must be 1..65535")
     ip_text, _, prefix_text = host.partition("/")
     try:
         ip = str(ipaddress.IPv4Address(ip_text))
     except ValueError:
         found = _interface_address(ip_text)
         if found is None:
-            raise LocalNetworkError(
+            raise InvalidInput(
                 f"bad local address {text!r}: expected an IPv4 address like 10.0.0.5/24[:port] "
                 "or the name of a network interface on this host"
             ) from None
@@ -109,7 +109,7 @@ def parse_local_address(text: str) -> UdpAddress:
         return UdpAddress(ip, int(prefix_text) if prefix_text else prefix, port)
     if prefix_text:
         if not prefix_text.isdigit() or not 0 <= int(prefix_text) <= 32:
-            raise LocalNetworkError(f"bad local address {text!r}: mask must be /0../32")
+            raise InvalidInput(f"bad local address {text!r}: mask must be /0../32")
         prefix = int(prefix_text)
     else:
         prefix = 8 if ip.startswith("127.") else 24
@@ -173,7 +173,12 @@ def _with_port(text: str) -> str:
 
 
 def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None) -> NetworkPortObject:
-    """A port on an in-process bacpypes3 virtual network (tests, simulator)."""
+    """A port on an in-process bacpypes3 virtual network (tests, simulator).
+
+    bacpypes3 accepts only one-byte MACs there: 1..254 (255 is broadcast).
+    """
+    if not 1 <= mac <= 254:
+        raise InvalidInput(f"virtual-network MAC {mac} is out of range 1..254")
     kwargs = {}
     if network:
         kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
@@ -182,7 +187,7 @@ def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | 
         objectName=f"NetworkPort-{port_instance}",
         networkType="virtual",
         protocolLevel="bacnet-application",
-        macAddress=mac.to_bytes(1 if mac < 256 else 2, "big"),
+        macAddress=mac.to_bytes(1, "big"),
         networkInterfaceName=vlan,
         **kwargs,
     )

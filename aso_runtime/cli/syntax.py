@@ -10,7 +10,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from aso_runtime.bacnet import InvalidInput, LocalNetworkError, ObjectId, parse_object_id, parse_property
+from aso_runtime.bacnet import InvalidInput, ObjectId, parse_object_id, parse_property
 from aso_runtime.bacnet.client import check_priority
 from aso_runtime.bacnet.ids import MAX_INSTANCE
 from aso_runtime.bacnet.local import UdpAddress, parse_local_address
@@ -72,11 +72,8 @@ def bbmd_arg(text: str) -> str:
 
 
 def local_address_arg(text: str) -> UdpAddress:
-    """Check --address (IP/MASK[:PORT] or an interface name); syntax errors are bad input."""
-    try:
-        return parse_local_address(text)
-    except LocalNetworkError as exc:
-        raise InvalidInput(str(exc)) from None
+    """Check --address (IP/MASK[:PORT] or an interface name); raises InvalidInput."""
+    return parse_local_address(text)
 
 
 def priority_arg(value: int | None, *, required: bool = False) -> int | None:

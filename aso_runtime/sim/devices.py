@@ -17,16 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bacpypes3.apdu import (
-    ConfirmedServiceChoice,
-    UnconfirmedServiceChoice,
-    confirmed_request_types,
-    unconfirmed_request_types,
-)
 from bacpypes3.app import Application
 from bacpypes3.basetypes import ServicesSupported
 from bacpypes3.errors import UnrecognizedService
 
+from ..bacnet.application import AsoApplication
 from ..bacnet.errors import InvalidInput
 from . import points as p
 
@@ -77,26 +72,8 @@ class DeviceSpec:
         return FieldControllerApplication if self.reject_rpm else SimApplication
 
 
-class SimApplication(Application):
-    """A simulated device's application: stock bacpypes3 services.
-
-    Only protocol-services-supported is redone: bacpypes3 0.0.110 looks up
-    unconfirmed services with the *confirmed* enumeration, so a device claims
-    acknowledge-alarm, atomic-write-file... instead of who-is, i-am, who-has.
-    """
-
-    def get_services_supported(self) -> ServicesSupported:
-        supported = ServicesSupported([])
-        for choices, request_types in (
-            (ConfirmedServiceChoice, confirmed_request_types),
-            (UnconfirmedServiceChoice, unconfirmed_request_types),
-        ):
-            for choice, request_class in request_types.items():
-                if hasattr(self, "do_" + request_class.__name__):
-                    bit = getattr(supported, choices(choice).attr, None)
-                    if bit is not None:
-                        supported[bit] = 1
-        return supported
+class SimApplication(AsoApplication):
+    """A simulated device's application: our application (correct services-supported)."""
 
 
 class FieldControllerApplication(SimApplication):
