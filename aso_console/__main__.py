@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ttl", type=int, default=300, help="foreign-device registration time-to-live, s")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each device answer")
     parser.add_argument("--read-only", action="store_true", help="disable every write and release")
+    parser.add_argument("--profile", metavar="FILE", help="TOML file of ASO scripts to load (and start) at launch")
     return parser
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = ConsoleOptions(address=args.address, instance=args.instance, foreign=args.foreign, ttl=args.ttl,
                              timeout=args.timeout, read_only=args.read_only, demo=args.demo,
-                             demo_devices=max(8, args.demo_devices))
+                             demo_devices=max(8, args.demo_devices), profile=args.profile)
     try:
         return asyncio.run(run(options))
     except InvalidInput as exc:

@@ -36,6 +36,10 @@ from .widgets.device_tree import DeviceTree, NodeData
 from .widgets.log_pane import LogPane
 from .widgets.point_table import PointTable
 from .widgets.priority_panel import PriorityPanel, SlotTable
+from .widgets.runner_pane import InstanceTable, OverrideTable, RunnerPane
+from .screens.load_modal import LoadRequest, LoadScreen
+from .screens.confirm import ConfirmScreen
+from .profile import load_profile
 
 log = logging.getLogger("aso.console")
 
@@ -52,6 +56,7 @@ class AsoConsoleApp(App[None]):
     BINDINGS = [
         Binding("f1", "show_tab('explore')", "Explore", id="app.explore"),
         Binding("f2", "show_tab('command')", "Command", id="app.command"),
+        Binding("f3", "show_tab('runner')", "Runner", id="app.runner"),
         Binding("f4", "show_tab('log')", "Log", id="app.log"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
         Binding("slash", "filter", "Filter", id="app.filter"),
@@ -107,6 +112,8 @@ class AsoConsoleApp(App[None]):
                         yield PriorityPanel(id="pa")
             with TabPane("Command F2", id="command"):
                 yield CommandPane(self.commands, id="command-pane")
+            with TabPane("Runner F3", id="runner"):
+                yield RunnerPane(self.runtime.runner, id="runner-pane")
             with TabPane("Log F4", id="log"):
                 yield LogPane(self.log_records, id="log-pane")
         with Horizontal(id="statusbar"):
@@ -124,8 +131,13 @@ class AsoConsoleApp(App[None]):
         self.query_one("#progress").display = False
         self.query_one(DeviceTree).focus()
         self.set_interval(self.poll_interval, self.poll_visible)
+        self.set_interval(2.0, self.check_overrides)
         if self.discover_on_start:
             self.discover()
+        if self.options is not None and self.options.profile:
+            self.apply_profile(self.options.profile)
+        elif self.runtime.options.profile:
+            self.apply_profile(self.runtime.options.profile)
 
     # ----- status ---------------------------------------------------------------------------
 
@@ -413,12 +425,120 @@ class AsoConsoleApp(App[None]):
         self.query_one(DeviceTree).apply_filter("")
         self.query_one(DeviceTree).focus()
 
+    # ----- runner -------------------------------------------------------------------------------------
+
+    def apply_profile(self, path: str) -> None:
+        """Load (and optionally start) the ASOs a profile file lists."""
+        try:
+            entries = load_profile(path)
+        except Exception as exc:
+            self.notify(str(exc), severity="error", title="Profile")
+            return
+        for entry in entries:
+            self._load_aso(entry)
+
+    def _load_aso(self, request: LoadRequest) -> None:
+        runner = self.runtime.runner
+        try:
+            instance = runner.load(request.source, name=request.name, **request.params)
+        except Exception as exc:
+            self.notify(f"{request.source}: {exc}", severity="error", title="Load refused")
+            return
+        if request.start:
+            if self._refuse_if_read_only():
+                return
+            instance.start()
+        self.query_one(RunnerPane).refresh_instances()
+        self.notify(f"Loaded {instance.name} ({instance.class_name})" + (" and started" if request.start else ""))
+
+    @on(InstanceTable.Action)
+    def _runner_action(self, message: InstanceTable.Action) -> None:
+        pane = self.query_one(RunnerPane)
+        if message.action == "load":
+            self.push_screen(LoadScreen(), lambda request: self._load_aso(request) if request else None)
+        elif message.action == "combined":
+            pane.show_log(None)
+        elif message.name is None:
+            self.notify("Load an ASO first (l)", severity="warning")
+        elif message.action == "start":
+            if not self._refuse_if_read_only():
+                self.runtime.runner.start(message.name)
+        elif message.action in ("stop", "restart"):
+            self.stop_aso(message.name, restart=message.action == "restart")
+
+    @work(group="runner", exit_on_error=False)
+    async def stop_aso(self, name: str, restart: bool = False) -> None:
+        results = await self.runtime.runner.stop(name)
+        failed = [r for r in results if not r.ok]
+        summary = f"{name} stopped; {len(results) - len(failed)} override(s) released and verified"
+        if failed:
+            self.notify(summary + f"; {len(failed)} NOT verified: " + "; ".join(map(str, failed)),
+                        severity="error", title="Release failed", timeout=15)
+        else:
+            self.notify(summary, title="Stopped")
+        if restart and not self._refuse_if_read_only():
+            self.runtime.runner.start(name)
+        self.query_one(RunnerPane).refresh_instances()
+
+    @on(OverrideTable.Release)
+    def _release_override(self, message: OverrideTable.Release) -> None:
+        name = self.query_one(RunnerPane).selected()
+        if name is not None:
+            self.release_overrides(name, message.key)
+
+    @work(group="runner", exit_on_error=False)
+    async def release_overrides(self, name: str, key: str | None) -> None:
+        runner = self.runtime.runner
+        if key is None:
+            results = await runner.release_held(name)
+        else:
+            _, device, object_id, priority = key.split("|")
+            result = await runner.release_one(name, device, object_id, int(priority))
+            results = [result] if result else []
+        for result in results:
+            self.notify(str(result), severity="information" if result.ok else "error", title="Release")
+        self.query_one(RunnerPane).refresh_instances()
+
+    @work(exclusive=True, group="override-check", exit_on_error=False)
+    async def check_overrides(self) -> None:
+        """Is each held override of the selected ASO winning, or beaten by someone above it?"""
+        pane = self.query_one(RunnerPane)
+        if self.query_one(TabbedContent).active != "runner" or pane.selected() is None:
+            return
+        for override in self.runtime.runner.ledger.held(pane.selected()):
+            key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
+            try:
+                array = await self.runtime.client.priority_array(override.device, override.object_id)
+            except BacnetError as exc:
+                pane.override_status[key] = f"unreadable: {exc}"[:60]
+                continue
+            winning = array.winning
+            if winning is not None and winning.priority < override.priority:
+                pane.override_status[key] = f"conflict: @{winning.priority} holds {winning.value}"
+            elif winning is not None and winning.priority == override.priority:
+                pane.override_status[key] = "winning"
+            else:
+                pane.override_status[key] = "not in array"
+        pane.refresh_overrides()
+
+    def action_quit(self) -> None:
+        """Quit; with ASOs running, ask first (they are stopped and released on exit)."""
+        running = [i.name for i in self.runtime.runner.instances.values() if i.running]
+        if not running:
+            self.exit()
+            return
+        question = (f"{len(running)} ASO(s) running ({', '.join(running)}). Quit, stopping them and "
+                    "releasing every override they hold?")
+        self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+
     # ----- misc -------------------------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "command":
             self.query_one(CommandPane).focus_input()
+        elif tab == "runner":
+            self.query_one(InstanceTable).focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -431,4 +551,6 @@ class AsoConsoleApp(App[None]):
         yield SystemCommand("Command line", "read, write, release, rpm, wpm, pa, whois, whohas, routers",
                             lambda: self.action_show_tab("command"))
         yield SystemCommand("Show log", "Runtime and BACnet events", lambda: self.action_show_tab("log"))
+        yield SystemCommand("Runner: load an ASO", "Load a script or a packaged example",
+                            lambda: self.post_message(InstanceTable.Action("load", None)))
         yield SystemCommand("Keys and help", "What every key does", self.action_help)

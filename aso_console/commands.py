@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -165,16 +165,17 @@ class CommandRunner:
         self._need(args, 2, "pa")
         return [self._array(await self.client.priority_array(args[0], args[1]))]
 
-    def _array(self, array) -> Table:
+    def _array(self, array) -> Group:
         table = _table("P", "Level", "Value")
         winning = array.winning
         for slot in array.slots:
             if slot.active or slot.priority in (8, 16):
                 style = "bold reverse" if winning and slot.priority == winning.priority else ""
                 table.add_row(str(slot.priority), slot.name, "null" if not slot.active else str(slot.value), style=style)
-        table.caption = (f"{array.object_id}: present value {array.present_value}, relinquish default "
-                         f"{array.relinquish_default}, command priority {array.current_command_priority or '-'}")
-        return table
+        summary = Text(f"{array.object_id}: present value {array.present_value}, relinquish default "
+                       f"{array.relinquish_default}, command priority {array.current_command_priority or '-'}",
+                       style="dim")
+        return Group(table, summary)
 
     async def _whois(self, args: list[str]) -> list[RenderableType]:
         low = high = network = None

@@ -35,6 +35,7 @@ class ConsoleOptions:
     vlan: str | None = None  # tests: join an in-process virtual network
     serve_points: bool = True
     release_orphans: bool = True
+    profile: str | None = None  # TOML file of ASOs to load (and start) at launch
 
 
 @dataclass

@@ -59,7 +59,8 @@ class AsoContext:
             # Certainly not applied: the point is not ours.
             ledger.record_release(self.name, device_key, oid, prop, priority, how="write-failed")
             raise
-        self.runner.events.publish(AsoEvent("override", self.name, f"{device_key} {oid} = {value!r} @{priority}",
+        shown = f"{value:.6g}" if isinstance(value, float) else repr(value)
+        self.runner.events.publish(AsoEvent("override", self.name, f"write {device_key} {oid} @{priority} = {shown}",
                                             data={"device": device_key, "object_id": oid, "priority": priority,
                                                   "value": value}))
 

@@ -1,0 +1,177 @@
+"""Load an ASO: a path with completion, or one of the packaged examples, plus parameters.
+
+A script with a syntax error, no ASO class or a missing hook is refused
+here, inline, with the loader's one-line reason; nothing is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from aso_runtime.aso.loader import ScriptError, load_aso_class
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    source: str
+    name: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    start: bool = False
+
+
+class PathSuggester(Suggester):
+    """Completes file system paths (and ``examples:``) as the technician types."""
+
+    def __init__(self, examples: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.examples = examples
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if value.startswith("examples:"):
+            prefix = value[len("examples:"):]
+            match = next((name for name in self.examples if name.startswith(prefix)), None)
+            return f"examples:{match}" if match else None
+        if not value or ":" in value:
+            return None
+        path = Path(value).expanduser()
+        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
+        try:
+            candidates = sorted(p for p in folder.iterdir() if p.name.startswith(stem)
+                                and (p.is_dir() or p.suffix == ".py") and not p.name.startswith("."))
+        except OSError:
+            return None
+        if not candidates:
+            return None
+        best = candidates[0]
+        suffix = "/" if best.is_dir() else ""
+        return value[: len(value) - len(stem)] + best.name + suffix
+
+
+def _example_names() -> list[str]:
+    try:
+        from aso_runtime import examples
+
+        return examples.names()
+    except Exception:  # examples are optional; the modal must still open
+        return []
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """``kw_limit=40 meter=4001`` -> dict, numbers as numbers."""
+    import ast
+
+    params: dict[str, Any] = {}
+    for pair in text.split():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ScriptError(f"parameter {pair!r}: expected KEY=VALUE like kw_limit=40")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
+class LoadScreen(ModalScreen[LoadRequest | None]):
+    DEFAULT_CSS = """
+    LoadScreen { align: center middle; }
+    LoadScreen > Vertical { width: 76; height: auto; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }
+    LoadScreen OptionList { height: 6; }
+    LoadScreen #error { color: $error; height: auto; }
+    LoadScreen Horizontal { height: auto; }
+    LoadScreen Horizontal Input { width: 1fr; }
+    LoadScreen Button { margin: 0 1 0 0; }
+    LoadScreen Label.title { text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="load.cancel"),
+        Binding("ctrl+s", "submit(False)", "Load", id="load.submit"),
+        Binding("ctrl+r", "submit(True)", "Load and start", id="load.start"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.examples = _example_names()
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Load an ASO script", classes="title")
+            yield Label("File (path.py or path.py:Class, Tab/→ completes) or pick an example:")
+            yield Input(placeholder="~/asos/my_aso.py", id="source", suggester=PathSuggester(self.examples))
+            yield OptionList(*[Option(f"examples:{name}", id=name) for name in self.examples], id="examples")
+            with Horizontal():
+                yield Input(placeholder="name (default: class name)", id="name")
+                yield Input(placeholder="step s", id="step", restrict=r"[0-9.]*")
+                yield Input(placeholder="priority", id="priority", restrict=r"\d{0,2}")
+            yield Input(placeholder="parameters: kw_limit=40 meter=4001", id="params")
+            yield Label("", id="error")
+            with Horizontal():
+                yield Button("Load", variant="primary", id="load")
+                yield Button("Load and start", id="load-start")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#source").focus()
+
+    @on(OptionList.OptionHighlighted, "#examples")
+    @on(OptionList.OptionSelected, "#examples")
+    def _example_chosen(self, event) -> None:
+        # Only when the technician is in the list (it highlights on mount too).
+        if event.option_list.has_focus:
+            self.query_one("#source", Input).value = str(event.option.prompt)
+
+    @on(Button.Pressed, "#load")
+    def _load(self) -> None:
+        self.action_submit(False)
+
+    @on(Button.Pressed, "#load-start")
+    def _load_start(self) -> None:
+        self.action_submit(True)
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self.action_submit(False)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self, start: bool) -> None:
+        request, error = self.validate(start)
+        if error:
+            self.query_one("#error", Label).update(error)
+            return
+        self.dismiss(request)
+
+    def validate(self, start: bool = False) -> tuple[LoadRequest | None, str | None]:
+        """Load the class now so a broken script is refused here, with its reason."""
+        source = self.query_one("#source", Input).value.strip()
+        if not source:
+            return None, "give a script path or pick an example"
+        try:
+            cls = load_aso_class(source)
+            params = parse_params(self.query_one("#params", Input).value)
+            step = self.query_one("#step", Input).value.strip()
+            if step:
+                params["step_interval"] = float(step)
+            priority = self.query_one("#priority", Input).value.strip()
+            if priority:
+                params["priority"] = int(priority)
+            name = self.query_one("#name", Input).value.strip() or None
+            cls(name=name, **params)  # refuses unknown parameters and bad priorities
+        except ScriptError as exc:
+            return None, str(exc)
+        except Exception as exc:  # the script's own __init__ may object
+            return None, f"{type(exc).__name__}: {exc}"
+        return LoadRequest(source, name, params, start), None
