@@ -13,7 +13,7 @@ HELP = """\
 
 | Key | Where | What |
 |---|---|---|
-| F1 / F2 / F4 | anywhere | Explore / Command line / Log |
+| F1 / F2 / F3 / F4 | anywhere | Explore / Command line / Runner / Log |
 | F5 | anywhere | Who-Is: discover the site again |
 | / | anywhere | filter the tree by point name or id (Esc clears) |
 | arrows, Enter | tree | move, expand a device (points load on expand) |
@@ -23,11 +23,16 @@ HELP = """\
 | w / Enter | priority array | write at the highlighted slot |
 | x / Delete | priority array | release (relinquish) the highlighted slot |
 | r | tree | reload the points of the device |
+| l | runner | load a script or a packaged example |
+| s / t / R | runner | start / stop (releases, verified) / restart the ASO |
+| a | runner | log of all ASOs (select a row for one ASO's log) |
+| u / U | held overrides | release the highlighted override now / all of them |
 | Ctrl+P | anywhere | command palette (themes, actions) |
 | ? / F10 | anywhere | this help |
 | q | anywhere | quit |
 
 Slots 1 and 2 (life safety) ask you to type the point's name first.
+Quitting (q, Ctrl+C, a dropped SSH session) stops every ASO and releases what it holds.
 With `--read-only` every write and release is refused.
 
 ## Command line (F2)

@@ -49,11 +49,16 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
 
     DEFAULT_CSS = """
     WriteScreen { align: center middle; }
-    WriteScreen > Vertical { width: 64; height: auto; max-height: 22; border: thick $primary; background: $surface; padding: 0 1; }
+    WriteScreen > Vertical { width: 66; height: auto; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }
+    WriteScreen Label { width: 100%; }
     WriteScreen Label.title { text-style: bold; }
+    WriteScreen .row { height: 3; }
+    WriteScreen .row Label.field { width: 10; padding: 1 0 0 0; }
+    WriteScreen #priority { width: 8; }
+    WriteScreen #priority-name { width: 1fr; padding: 1 0 0 1; }
+    WriteScreen #value { width: 1fr; }
     WriteScreen #error { color: $error; height: auto; }
-    WriteScreen Horizontal { height: auto; }
-    WriteScreen Input#priority { width: 8; }
+    WriteScreen .buttons { height: auto; }
     WriteScreen Button { margin: 0 1 0 0; }
     """
 
@@ -70,17 +75,20 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
     def compose(self) -> ComposeResult:
         point = self.point
         with Vertical():
-            yield Label(f"Write {point.name} ({point.object_id}) on device {point.instance}", classes="title")
-            yield Label(f"Present value: {point.present_value}")
-            with Horizontal():
-                yield Label("Priority ")
+            yield Label(f"Write {point.name}", classes="title")
+            yield Label(f"{point.object_id} on device {point.instance}; present value {point.present_value}",
+                        classes="dim")
+            with Horizontal(classes="row"):
+                yield Label("Priority", classes="field")
                 yield Input(str(self.priority), id="priority", restrict=r"\d{0,2}")
                 yield Label(priority_name(self.priority), id="priority-name")
-            yield self._value_widget()
+            with Horizontal(classes="row"):
+                yield Label("Value", classes="field")
+                yield self._value_widget()
             yield Input(placeholder=f"type {point.name!r} to confirm life-safety priority", id="confirm",
                         classes="hidden" if self.priority > 2 else "")
             yield Label("", id="error")
-            with Horizontal():
+            with Horizontal(classes="buttons"):
                 yield Button("Write", variant="primary", id="write")
                 yield Button("Cancel", id="cancel")
 

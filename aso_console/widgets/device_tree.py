@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from aso_runtime.bacnet.ids import short_id
+
 from ..site import Site, SiteDevice
 
 TYPE_LABELS = {
@@ -131,8 +133,7 @@ class DeviceTree(Tree[NodeData]):
             group = node.add(Text.assemble(TYPE_LABELS.get(object_type, object_type), (f" ({len(points)})", "dim")),
                              data=NodeData("group", instance, object_type), expand=bool(needle))
             for point in sorted(points, key=lambda p: int(p.object_id.split(",")[1])):
-                short = point.object_id
-                group.add_leaf(Text.assemble((short, "dim"), " ", point.name or ""),
+                group.add_leaf(Text.assemble((short_id(point.object_id), "dim"), " ", point.name or ""),
                                data=NodeData("point", instance, object_type, point.object_id))
 
     # ----- filtering ------------------------------------------------------------------

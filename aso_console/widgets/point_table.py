@@ -14,11 +14,13 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from aso_runtime.bacnet import ObjectInfo
+from aso_runtime.bacnet.ids import short_id
 
 from ..site import is_commandable_type
 
-COLUMNS = (("name", "Name"), ("object", "Object"), ("value", "Value"), ("units", "Units"),
-           ("flags", "Flags"), ("oos", "OOS"), ("override", "Cmd"))
+# (key, label, width): fixed, so live updates never reflow the table.
+COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 9), ("units", "Units", 5),
+           ("flags", "Flags", 5), ("oos", "OOS", 3), ("override", "Cmd", 3))
 
 UNIT_SHORT = {
     "degrees-fahrenheit": "°F", "degrees-celsius": "°C", "percent": "%", "cubic-feet-per-minute": "cfm",
@@ -54,7 +56,8 @@ def override_cell(priority: int | None, commandable: bool) -> Text:
         return Text("")
     if priority is None:
         return Text("-", style="dim")
-    style = "bold red" if priority <= 8 else "bold yellow"
+    # Operator and above stand out; 16 is usually the controller's own program.
+    style = "bold red" if priority <= 8 else "dim" if priority == 16 else "bold yellow"
     return Text(f"@{priority}", style=style)
 
 
@@ -85,8 +88,8 @@ class PointTable(DataTable):
         self.rows_shown: list[tuple[int, str]] = []
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def show(self, points: list[tuple[int, ObjectInfo]], live: dict) -> None:
         """Replace the rows (selection changed)."""
@@ -98,7 +101,7 @@ class PointTable(DataTable):
             flags = state.get("status-flags", point.status_flags)
             self.add_row(
                 point.name or "",
-                point.object_id,
+                short_id(point.object_id),
                 format_value(value),
                 UNIT_SHORT.get(point.units or "", point.units or ""),
                 format_flags(flags),

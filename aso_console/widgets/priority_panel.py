@@ -106,3 +106,5 @@ class PriorityPanel(Vertical):
             value_text = Text(format_value(slot.value) if slot.active else "null", style=style)
             table.update_cell(str(slot.priority), "name", name_text)
             table.update_cell(str(slot.priority), "value", value_text)
+        if not table.has_focus:  # start on the slot in control (or the operator's)
+            table.move_cursor(row=(winning.priority if winning else 8) - 1)

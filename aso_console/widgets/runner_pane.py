@@ -31,8 +31,8 @@ LOG_LINES_KEPT = 2000
 INSTANCE_COLUMNS = (("name", "Name", 16), ("class", "Class", 16), ("state", "State", 8), ("steps", "Steps", 6),
                     ("last", "Last step", 9), ("dur", "ms", 5), ("enable", "Enable", 8), ("held", "Held", 4),
                     ("error", "Last error", 30), ("source", "Source", 24))
-OVERRIDE_COLUMNS = (("point", "Point", 20), ("priority", "P", 2), ("value", "Value", 8), ("since", "Since", 8),
-                    ("status", "Status", 22))
+OVERRIDE_COLUMNS = (("point", "Point", 18), ("priority", "P", 2), ("value", "Value", 7), ("since", "Since", 8),
+                    ("status", "Status", 18))
 
 
 def _clock(timestamp: float | None) -> str:
@@ -136,7 +136,7 @@ class RunnerPane(Vertical):
         with Horizontal(id="lower"):
             with Vertical():
                 yield Static("Log: all ASOs", id="log-title")
-                yield RichLog(id="aso-log", max_lines=LOG_LINES_KEPT, wrap=False, markup=False, highlight=False)
+                yield RichLog(id="aso-log", max_lines=LOG_LINES_KEPT, wrap=True, markup=False, highlight=False)
             with Vertical(id="overrides-box"):
                 yield Static("Held overrides", id="overrides-title")
                 yield OverrideTable(id="overrides")

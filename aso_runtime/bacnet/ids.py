@@ -50,6 +50,20 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 _SQUASHED = {name.replace("-", ""): name for name in OBJECT_TYPES}
+
+# The short form shown where space is tight (AO1, MSV3): the shortest
+# abbreviation of each type, which parse_object_id reads back.
+SHORT_NAMES: dict[str, str] = {}
+for _abbreviation, _name in sorted(ABBREVIATIONS.items(), key=lambda item: (len(item[0]), item[0])):
+    SHORT_NAMES.setdefault(_name, _abbreviation.upper())
+SHORT_NAMES.update({"multi-state-input": "MSI", "multi-state-output": "MSO", "multi-state-value": "MSV"})
+
+
+def short_id(object_id: str) -> str:
+    """``analog-output,1`` -> ``AO1``; types without an abbreviation stay long."""
+    object_type, _, instance = object_id.partition(",")
+    short = SHORT_NAMES.get(object_type)
+    return f"{short}{instance}" if short else object_id
 MAX_INSTANCE = 4194303  # 22 bits; 4194303 itself is the "unconfigured" wildcard
 
 ACCEPTED_FORMS = (

@@ -59,7 +59,11 @@ def to_plain(value: Any) -> Any:
         # names: give the number, the caller knows the object type.
         text = str(value)
         return int(value) if text.isdigit() or not text else text
-    if isinstance(value, (Real, Double)):
+    if isinstance(value, Real):
+        # A BACnet Real is 32-bit: 69.6 arrives as 69.5999984741211. Seven
+        # significant digits is all it holds, so give back what was meant.
+        return float(f"{float(value):.7g}")
+    if isinstance(value, Double):
         return float(value)
     if isinstance(value, (Unsigned, Integer)):
         return int(value)

@@ -209,9 +209,10 @@ class TrimRespond:
     """ASHRAE Guideline 36 trim & respond of one setpoint.
 
     Each period: with R requests and I ignored, if R <= I the setpoint moves
-    by ``trim``; otherwise by ``respond * (R - I)``, at most ``max_respond``.
-    Signs give the direction (duct static trims down, SAT trims up). Always
-    clamped to [minimum, maximum].
+    by ``trim``; otherwise by ``respond * (R - I)``, at most ``|max_respond|``
+    in the direction of ``respond``. Signs give the directions (duct static
+    trims down and responds up, SAT the other way). Always clamped to
+    [minimum, maximum].
     """
 
     initial: float
@@ -229,9 +230,7 @@ class TrimRespond:
     def update(self, requests: int) -> float:
         extra = requests - self.ignore
         if extra > 0:
-            change = self.respond * extra
-            if abs(change) > abs(self.max_respond):
-                change = self.max_respond
+            change = math.copysign(min(abs(self.respond * extra), abs(self.max_respond)), self.respond)
         else:
             change = self.trim
         self.setpoint = min(self.maximum, max(self.minimum, self.setpoint + change))
@@ -260,7 +259,7 @@ class TrimRespondAso(SiteAso):
     hold_after_start: float = 600.0  # s, Guideline 36 "Td"
 
     def reset(self) -> None:
-        self.reset_logic: TrimRespond | None = None
+        self.trim_respond: TrimRespond | None = None
         self.fan_on_since: float | None = None
         self.last_requests = 0
 
@@ -272,14 +271,14 @@ class TrimRespondAso(SiteAso):
             self.reset()
             await self.relinquish(self.ahu, self.setpoint_object)
             return
-        if self.reset_logic is None:
+        if self.trim_respond is None:
             self.fan_on_since = self.clock()
-            self.reset_logic = TrimRespond(self.sp_initial, self.sp_min, self.sp_max, self.sp_trim,
+            self.trim_respond = TrimRespond(self.sp_initial, self.sp_min, self.sp_max, self.sp_trim,
                                            self.sp_respond, self.sp_respond_max, self.ignored_requests)
         if self.clock() - self.fan_on_since < self.hold_after_start:
             setpoint = self.sp_initial
         else:
             self.last_requests = await self.requests()
-            setpoint = self.reset_logic.update(self.last_requests)
+            setpoint = self.trim_respond.update(self.last_requests)
         if await self.command(self.ahu, self.setpoint_object, round(setpoint, 3)):
             self.log.info("%s setpoint %.3g (%d requests)", self.setpoint_object, setpoint, self.last_requests)

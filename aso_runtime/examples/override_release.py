@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import AHU, COOLING_SP, DAMPER, HEATING_SP, REHEAT, SAT_SP, STATIC_SP, VAVS, SiteAso, in_window
-
-DEFAULT_ALLOW_LIST = tuple((vav, point) for vav in VAVS for point in (COOLING_SP, HEATING_SP, DAMPER, REHEAT)) + (
-    (AHU, SAT_SP), (AHU, STATIC_SP))
+from ._common import COOLING_SP, DAMPER, HEATING_SP, REHEAT, SAT_SP, STATIC_SP, SiteAso, in_window
 
 
 class OverrideRelease(SiteAso):
@@ -37,7 +34,7 @@ class OverrideRelease(SiteAso):
     """
 
     step_interval = 600.0
-    allow_list: Any = DEFAULT_ALLOW_LIST
+    allow_list: Any = None  # [(device, object_id), ...]; None: the defaults above for ``vavs`` and ``ahu``
     override_priority = 8
     max_age = 12 * 3600.0  # s
     release_start_hour = 1.0
@@ -47,13 +44,23 @@ class OverrideRelease(SiteAso):
         self.seen: dict[tuple[int, str], tuple[float, Any]] = {}  # point -> (first seen, value)
         self.released: list[tuple[int, str, Any]] = []
 
+    async def on_start(self) -> None:
+        await super().on_start()
+        self._priority(self.override_priority)  # 1..16, and never life safety (1, 2) unless allowed
+
+    def points(self) -> list[tuple[int, str]]:
+        if self.allow_list is not None:
+            return [tuple(entry) for entry in self.allow_list]
+        zones = [(vav, point) for vav in self.vavs for point in (COOLING_SP, HEATING_SP, DAMPER, REHEAT)]
+        return zones + [(self.ahu, SAT_SP), (self.ahu, STATIC_SP)]
+
     async def slot(self, device: int, point: str) -> Any:
         return (await self.bacnet_priority_array(device, point)).at(self.override_priority).value
 
     async def on_step(self) -> None:
         now = self.clock()
         releasing = in_window(self.hour(), self.release_start_hour, self.release_end_hour)
-        for device, point in self.allow_list:
+        for device, point in self.points():
             key = (device, point)
             value = await self.slot(device, point)
             first = self.seen.get(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ._common import COOLING_SP, DAMPER, ZONE_TEMP, SiteAso, cooling_requests, pressure_request
+from ._common import COOLING_SP, DAMPER, ZONE_TEMP, SiteAso, pressure_request
 
 
 class RogueZones(SiteAso):
@@ -12,12 +12,12 @@ class RogueZones(SiteAso):
 
     Every step each VAV (``vavs``) is sampled: damper command
     (analog-output,1) above ``damper_request`` % counts as a static pressure
-    request; zone temperature (analog-input,1) more than
-    ``temp_request`` degF over the cooling setpoint (analog-value,1) as a
-    supply air temperature request, the same tests the trim & respond
-    resets use. Every ``report_every`` s the ASO logs, at WARNING, each zone
-    that requested in at least ``rogue_fraction`` of its samples, with its
-    name (the device's object-name) and why, then starts a new period.
+    request; zone temperature (analog-input,1) more than ``temp_request``
+    degF over the cooling setpoint (analog-value,1) as a supply air
+    temperature request: what the trim & respond resets count. Every
+    ``report_every`` s the ASO logs, at WARNING, each zone that requested in
+    at least ``rogue_fraction`` of its samples, with its name (the device's
+    object-name) and why, then starts a new period.
 
     One rogue zone (a stuck damper, an undersized box, a sensor in the sun)
     can hold the whole AHU at high static and cold air; the report tells the
@@ -45,7 +45,7 @@ class RogueZones(SiteAso):
         self.samples += 1
         for vav in self.vavs:
             self.static_requests[vav] += pressure_request(dampers[vav], False, self.damper_request)
-            self.cooling_requests[vav] += cooling_requests(temps[vav], setpoints[vav], self.temp_request) > 0
+            self.cooling_requests[vav] += temps[vav] - setpoints[vav] > self.temp_request
         if self.clock() - self.period_start >= self.report_every:
             await self.report()
 
