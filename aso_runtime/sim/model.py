@@ -255,7 +255,10 @@ class Plant:
         load = load_btuh / BTU_PER_TON
         capacity = count * self.capacity_tons
         served = min(load, capacity)
-        self.share = 1.0 if load <= capacity or load <= 0 else capacity / load
+        if count == 0:
+            self.share = 0.0  # nothing running: no chilled water, whatever the load
+        else:
+            self.share = 1.0 if load <= capacity or load <= 0 else capacity / load
         setpoint = p.value_of(pts["chws_sp"])
         target = setpoint + (1 - self.share) * 14.0 if count else 60.0
         self.chws = _relax(self.chws, target, dt, 120.0 if count else 600.0)
