@@ -14,6 +14,7 @@ import logging
 import queue
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -49,7 +50,7 @@ POINT_LOADS_IN_PARALLEL = 8
 class AsoConsoleApp(App[None]):
     """Commission a BACnet site from the keyboard."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "ASO Console"
     ENABLE_COMMAND_PALETTE = True
 
@@ -128,8 +129,20 @@ class AsoConsoleApp(App[None]):
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#progress").display = False
-        self.query_one(DeviceTree).focus()
+        # Keep references: app.query_one searches the *active* screen, which is
+        # a modal while one is open, and timers keep firing under it.
+        self.device_tree = self.query_one(DeviceTree)
+        self.points = self.query_one(PointTable)
+        self.panel = self.query_one(PriorityPanel)
+        self.details = self.query_one("#details", Static)
+        self.status = self.query_one("#status", Static)
+        self.progress = self.query_one("#progress", ProgressBar)
+        self.filter_box = self.query_one("#filter", Input)
+        self.tabs = self.query_one(TabbedContent)
+        self.command_pane = self.query_one(CommandPane)
+        self.runner_pane = self.query_one(RunnerPane)
+        self.progress.display = False
+        self.device_tree.focus()
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(2.0, self.check_overrides)
         if self.discover_on_start:
@@ -145,9 +158,9 @@ class AsoConsoleApp(App[None]):
         text = Text(message, style=style)
         if self.runtime.read_only:
             text = Text.assemble(("READ-ONLY ", "bold reverse"), text)
-        self.query_one("#status", Static).update(text)
+        self.status.update(text)
         if busy is not None:
-            self.query_one("#progress").display = busy
+            self.progress.display = busy
 
     # ----- discovery ---------------------------------------------------------------------------
 
@@ -161,7 +174,7 @@ class AsoConsoleApp(App[None]):
         started = time.monotonic()
         self.discovery_started = self.discovery_started or started
         self.tree_complete.clear()
-        tree = self.query_one(DeviceTree)
+        tree = self.device_tree
         self.set_status("Who-Is: waiting for I-Am...", busy=True)
         found = []
         try:
@@ -202,11 +215,11 @@ class AsoConsoleApp(App[None]):
                                      [(device_id, ["object-name", "model-name", "vendor-name"])])
         except BacnetError as exc:
             device.offline, device.error = isinstance(exc, BacnetTimeout), str(exc)
-            self.query_one(DeviceTree).relabel(instance)
+            self.device_tree.relabel(instance)
             return
         got = {v.property: v.value for v in values if v.ok}
         device.name, device.model, device.vendor = got.get("object-name"), got.get("model-name"), got.get("vendor-name")
-        self.query_one(DeviceTree).relabel(instance)
+        self.device_tree.relabel(instance)
 
     async def load_points_now(self, instance: int) -> None:
         device = self.site.devices[instance]
@@ -220,7 +233,7 @@ class AsoConsoleApp(App[None]):
         else:
             device.offline = False
             device.points = {p.object_id: p for p in points}
-        self.query_one(DeviceTree).show_points(instance)
+        self.device_tree.show_points(instance)
         if self.selection is not None and self.selection.instance == instance:
             self.show_selection(self.selection)
 
@@ -240,8 +253,8 @@ class AsoConsoleApp(App[None]):
 
     def show_selection(self, data: NodeData) -> None:
         self.selection = data
-        details = self.query_one("#details", Static)
-        table = self.query_one(PointTable)
+        details = self.details
+        table = self.points
         if data.instance is None or data.instance not in self.site.devices:
             details.update("")
             table.show([], {})
@@ -272,11 +285,11 @@ class AsoConsoleApp(App[None]):
 
     @on(PointTable.OpenRequested)
     def _open_pa(self) -> None:
-        self.query_one(SlotTable).focus()
+        self.panel.query_one(SlotTable).focus()
 
     @work(exclusive=True, group="pa", exit_on_error=False)
     async def show_priority_array(self, instance: int, object_id: str) -> None:
-        panel = self.query_one(PriorityPanel)
+        panel = self.panel
         point = self.site.point(instance, object_id)
         name = (point.name if point else None) or object_id
         if not is_commandable_type(object_id):
@@ -291,7 +304,7 @@ class AsoConsoleApp(App[None]):
         panel.show(instance, object_id, name, array)
         state = self.site.live.setdefault((instance, object_id), {})
         state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
-        self.query_one(PointTable).update_point(instance, object_id, state)
+        self.points.update_point(instance, object_id, state)
 
     # ----- writing -----------------------------------------------------------------------------------
 
@@ -308,13 +321,13 @@ class AsoConsoleApp(App[None]):
 
     @on(SlotTable.WriteSlot)
     def _write_slot(self, message: SlotTable.WriteSlot) -> None:
-        panel = self.query_one(PriorityPanel)
+        panel = self.panel
         if panel.object_id is not None:
             self.request_write(panel.instance, panel.object_id, message.priority)
 
     @on(SlotTable.ReleaseSlot)
     def _release_slot(self, message: SlotTable.ReleaseSlot) -> None:
-        panel = self.query_one(PriorityPanel)
+        panel = self.panel
         if panel.object_id is None or self._refuse_if_read_only():
             return
         self.release(panel.instance, panel.object_id, message.priority)
@@ -372,10 +385,10 @@ class AsoConsoleApp(App[None]):
             self.notify(str(exc), severity="error", title="Read-back failed")
             return
         point = self.site.point(instance, object_id)
-        self.query_one(PriorityPanel).show(instance, object_id, (point.name if point else None) or object_id, array)
+        self.panel.show(instance, object_id, (point.name if point else None) or object_id, array)
         state = self.site.live.setdefault((instance, object_id), {})
         state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
-        self.query_one(PointTable).update_point(instance, object_id, state)
+        self.points.update_point(instance, object_id, state)
 
     # ----- live values ---------------------------------------------------------------------------------
 
@@ -384,46 +397,46 @@ class AsoConsoleApp(App[None]):
         # full timeout); cancelling it would mean it never reports offline.
         if self._poll_worker is not None and self._poll_worker.is_running:
             return
-        table = self.query_one(PointTable)
-        if table.rows_shown and self.query_one(TabbedContent).active == "explore":
+        table = self.points
+        if table.rows_shown and self.tabs.active == "explore":
             self._poll_worker = self.poll(table.visible_points())
 
     @work(group="poll", exit_on_error=False)
     async def poll(self, points: list[tuple[int, str]]) -> None:
         changed, offline_changes = await self.poller.poll(points)
-        table = self.query_one(PointTable)
+        table = self.points
         with self.batch_update():
             for instance, object_id in changed:
                 table.update_point(instance, object_id, self.site.live[(instance, object_id)])
         for instance in offline_changes:
-            self.query_one(DeviceTree).relabel(instance)
+            self.device_tree.relabel(instance)
 
     # ----- filter ---------------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
         self.action_show_tab("explore")
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.remove_class("hidden")
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        matches = self.query_one(DeviceTree).apply_filter(event.value)
+        matches = self.device_tree.apply_filter(event.value)
         if event.value.strip():
             self.set_status(f"filter {event.value.strip()!r}: {matches} point(s)")
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.query_one(DeviceTree).focus()
+        self.device_tree.focus()
 
     def action_close_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         if box.has_class("hidden"):
             return
         box.value = ""
         box.add_class("hidden")
-        self.query_one(DeviceTree).apply_filter("")
-        self.query_one(DeviceTree).focus()
+        self.device_tree.apply_filter("")
+        self.device_tree.focus()
 
     # ----- runner -------------------------------------------------------------------------------------
 
@@ -448,12 +461,12 @@ class AsoConsoleApp(App[None]):
             if self._refuse_if_read_only():
                 return
             instance.start()
-        self.query_one(RunnerPane).refresh_instances()
+        self.runner_pane.refresh_instances()
         self.notify(f"Loaded {instance.name} ({instance.class_name})" + (" and started" if request.start else ""))
 
     @on(InstanceTable.Action)
     def _runner_action(self, message: InstanceTable.Action) -> None:
-        pane = self.query_one(RunnerPane)
+        pane = self.runner_pane
         if message.action == "load":
             self.push_screen(LoadScreen(), lambda request: self._load_aso(request) if request else None)
         elif message.action == "combined":
@@ -478,11 +491,11 @@ class AsoConsoleApp(App[None]):
             self.notify(summary, title="Stopped")
         if restart and not self._refuse_if_read_only():
             self.runtime.runner.start(name)
-        self.query_one(RunnerPane).refresh_instances()
+        self.runner_pane.refresh_instances()
 
     @on(OverrideTable.Release)
     def _release_override(self, message: OverrideTable.Release) -> None:
-        name = self.query_one(RunnerPane).selected()
+        name = self.runner_pane.selected()
         if name is not None:
             self.release_overrides(name, message.key)
 
@@ -497,13 +510,13 @@ class AsoConsoleApp(App[None]):
             results = [result] if result else []
         for result in results:
             self.notify(str(result), severity="information" if result.ok else "error", title="Release")
-        self.query_one(RunnerPane).refresh_instances()
+        self.runner_pane.refresh_instances()
 
     @work(exclusive=True, group="override-check", exit_on_error=False)
     async def check_overrides(self) -> None:
         """Is each held override of the selected ASO winning, or beaten by someone above it?"""
-        pane = self.query_one(RunnerPane)
-        if self.query_one(TabbedContent).active != "runner" or pane.selected() is None:
+        pane = self.runner_pane
+        if self.tabs.active != "runner" or pane.selected() is None:
             return
         for override in self.runtime.runner.ledger.held(pane.selected()):
             key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
@@ -534,11 +547,11 @@ class AsoConsoleApp(App[None]):
     # ----- misc -------------------------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.tabs.active = tab
         if tab == "command":
-            self.query_one(CommandPane).focus_input()
+            self.command_pane.focus_input()
         elif tab == "runner":
-            self.query_one(InstanceTable).focus()
+            self.runner_pane.query_one(InstanceTable).focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -332,3 +332,19 @@ async def test_help_screen_opens_and_closes(cleanup_vlans):
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ != "HelpScreen"
+
+
+async def test_live_updates_keep_running_under_an_open_modal(cleanup_vlans):
+    """Timers query widgets of the main screen, not of the modal on top of it."""
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        app.query_one(PointTable).focus()
+        await pilot.press("w")
+        await pilot.pause()
+        sent = app.runtime.client.requests_sent
+        await asyncio.sleep(1.5)  # several poll ticks (0.3 s) with the modal open
+        assert isinstance(app.screen, WriteScreen) and app.is_running
+        assert app.runtime.client.requests_sent > sent  # the poller kept reading

@@ -19,7 +19,7 @@ from aso_runtime.bacnet.ids import short_id
 from ..site import is_commandable_type
 
 # (key, label, width): fixed, so live updates never reflow the table.
-COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 9), ("units", "Units", 5),
+COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 7), ("units", "Units", 5),
            ("flags", "Flags", 5), ("oos", "OOS", 3), ("override", "Cmd", 3))
 
 UNIT_SHORT = {
@@ -86,13 +86,33 @@ class PointTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.rows_shown: list[tuple[int, str]] = []
+        self._last: tuple | None = None
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _name_width(self) -> int:
+        """The name column takes what the fixed columns leave (at 80 columns too)."""
+        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "name")
+        available = self.size.width - fixed - 2 - 3 if self.size.width else COLUMNS[0][2]  # own padding, scrollbar
+        return max(10, min(40, available))
+
+    def _add_columns(self) -> None:
+        self._fitted = self._name_width()
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            self.add_column(label, key=key, width=self._fitted if key == "name" else width)
+
+    def on_resize(self) -> None:
+        if self._name_width() != getattr(self, "_fitted", None) and self._last is not None:
+            row = self.cursor_row
+            self.clear(columns=True)
+            self._add_columns()
+            self.show(*self._last)
+            self.move_cursor(row=row)
 
     def show(self, points: list[tuple[int, ObjectInfo]], live: dict) -> None:
         """Replace the rows (selection changed)."""
+        self._last = (points, live)
         self.clear()
         self.rows_shown = []
         for instance, point in points:
