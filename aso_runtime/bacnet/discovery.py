@@ -62,7 +62,9 @@ async def _quiet_stream(
     """Send an unconfirmed request and yield converted answers until quiet.
 
     Ends when ``quiet`` seconds pass with no new answer (after at least one
-    answer), when ``max_wait`` has passed, or when ``enough`` says so.
+    answer), when ``max_wait`` has passed, or when ``enough`` says so. The
+    quiet period stretches to twice the first answer's delay: on a slow link
+    (MS/TP behind a router) or a busy host the gaps between answers grow too.
     """
     queue: asyncio.Queue = asyncio.Queue()
 
@@ -76,7 +78,8 @@ async def _quiet_stream(
     try:
         send()
         client.requests_sent += 1
-        deadline = time.monotonic() + max_wait
+        started = time.monotonic()
+        deadline = started + max_wait
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -86,6 +89,8 @@ async def _quiet_stream(
                 item = await asyncio.wait_for(queue.get(), wait)
             except (asyncio.TimeoutError, TimeoutError):
                 return
+            if not found:
+                quiet = max(quiet, 2 * (time.monotonic() - started))
             found.append(item)
             yield item
             if enough(found):
