@@ -20,6 +20,8 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from aso_runtime.aso.loader import ScriptError, load_aso_class
+from aso_runtime.aso.params import parse_params
+from aso_runtime.bacnet import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -65,22 +67,6 @@ def _example_names() -> list[str]:
         return examples.names()
     except Exception:  # examples are optional; the modal must still open
         return []
-
-
-def parse_params(text: str) -> dict[str, Any]:
-    """``kw_limit=40 meter=4001`` -> dict, numbers as numbers."""
-    import ast
-
-    params: dict[str, Any] = {}
-    for pair in text.split():
-        key, sep, value = pair.partition("=")
-        if not sep or not key.isidentifier():
-            raise ScriptError(f"parameter {pair!r}: expected KEY=VALUE like kw_limit=40")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value
-    return params
 
 
 class LoadScreen(ModalScreen[LoadRequest | None]):
@@ -161,7 +147,7 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
             return None, "give a script path or pick an example"
         try:
             cls = load_aso_class(source)
-            params = parse_params(self.query_one("#params", Input).value)
+            params = parse_params(self.query_one("#params", Input).value.split())
             step = self.query_one("#step", Input).value.strip()
             if step:
                 params["step_interval"] = float(step)
@@ -170,7 +156,7 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
                 params["priority"] = int(priority)
             name = self.query_one("#name", Input).value.strip() or None
             cls(name=name, **params)  # refuses unknown parameters and bad priorities
-        except ScriptError as exc:
+        except (ScriptError, InvalidInput) as exc:
             return None, str(exc)
         except Exception as exc:  # the script's own __init__ may object
             return None, f"{type(exc).__name__}: {exc}"

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import logging
 import sys
 
 from aso_runtime.aso.host import AsoSpec, HostOptions, run_host
 from aso_runtime.aso.loader import load_aso_class
+from aso_runtime.aso.params import parse_params
 from aso_runtime.bacnet import InvalidInput
 
 from .context import Context
-
-
-def _params(pairs: list[str]) -> dict:
-    params = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.isidentifier():
-            raise InvalidInput(f"--param {pair!r}: expected KEY=VALUE like kw_limit=40")
-        try:
-            params[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[key] = text  # plain words stay text
-    return params
 
 
 def _log_to_stderr() -> None:
@@ -40,7 +27,7 @@ async def cmd_run(ctx: Context) -> int:
     args = ctx.args
     if args.name and len(args.scripts) > 1:
         raise InvalidInput("--name applies to one script; give each script its own `aso run` or drop --name")
-    params = _params(args.param)
+    params = parse_params(args.param)
     if args.step is not None:
         params["step_interval"] = args.step
     if args.priority is not None:
