@@ -27,6 +27,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, T
 from aso_runtime.bacnet import BacnetError, BacnetTimeout, discover_objects, read_many, who_is_stream
 
 from .commands import CommandRunner
+from .cov import CovWatcher
 from .live import LivePoller
 from .runtime import ConsoleOptions, ConsoleRuntime, open_runtime
 from .screens.help import HelpScreen
@@ -93,8 +94,11 @@ class AsoConsoleApp(App[None]):
             self.runtime = await open_runtime(self.options)
         self.commands = CommandRunner(self.runtime, self.site)
         self.poller = LivePoller(self.runtime.client, self.site)
+        self.cov = CovWatcher(self.runtime.client, self.site, self._cov_changed)
+        self._dirty: set[tuple[int, str]] = set()
 
     async def on_unmount(self) -> None:
+        await self.cov.close()
         if self.owns_runtime and self.runtime is not None:
             await self.runtime.close()
 
@@ -145,6 +149,7 @@ class AsoConsoleApp(App[None]):
         self.device_tree.focus()
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(2.0, self.check_overrides)
+        self.set_interval(0.1, self._flush_cov)
         if self.discover_on_start:
             self.discover()
         if self.options is not None and self.options.profile:
@@ -392,7 +397,21 @@ class AsoConsoleApp(App[None]):
 
     # ----- live values ---------------------------------------------------------------------------------
 
+    def _cov_changed(self, instance: int, object_id: str) -> None:
+        self._dirty.add((instance, object_id))
+
+    def _flush_cov(self) -> None:
+        """Coalesce COV notifications: at most ten table updates a second."""
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        with self.batch_update():
+            for instance, object_id in dirty:
+                self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
+
     def poll_visible(self) -> None:
+        if self.tabs.active == "explore":
+            self.cov.watch(self.points.visible_points())
         # Skip a tick while the last poll still waits (a dead device takes the
         # full timeout); cancelling it would mean it never reports offline.
         if self._poll_worker is not None and self._poll_worker.is_running:

@@ -15,6 +15,7 @@ from aso_console.screens.write_modal import WriteScreen
 from aso_console.widgets.device_tree import DeviceTree
 from aso_console.widgets.point_table import PointTable
 from aso_console.widgets.priority_panel import PriorityPanel, SlotTable
+from aso_runtime.bacnet import open_client
 from aso_runtime.bacnet.local import drop_virtual_network
 
 _vlans = itertools.count(1)
@@ -348,3 +349,31 @@ async def test_live_updates_keep_running_under_an_open_modal(cleanup_vlans):
         await asyncio.sleep(1.5)  # several poll ticks (0.3 s) with the modal open
         assert isinstance(app.screen, WriteScreen) and app.is_running
         assert app.runtime.client.requests_sent > sent  # the poller kept reading
+
+
+async def test_cov_updates_the_table_without_polling(cleanup_vlans):
+    app = make_app()
+    app.poll_interval = 3600  # no polling at all: only COV can update the cell
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await select_point(app, pilot, AHU, FAN_SPEED)
+        app.poll_visible()  # the tick that subscribes the rows on screen
+        for _ in range(50):
+            if (AHU, FAN_SPEED) in app.cov.watching and app.cov._watches:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        other = await open_client(vlan=app.test_vlan, mac=201, instance=9998, timeout=1.0)
+        try:
+            await other.write(AHU, FAN_SPEED, 33.0, priority=8)
+            key = f"{AHU}/{FAN_SPEED}"
+            table = app.query_one(PointTable)
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if str(table.get_cell(key, "value")) == "33":
+                    break
+            assert str(table.get_cell(key, "value")) == "33"
+            await other.release(AHU, FAN_SPEED, 8)
+        finally:
+            await other.close()
