@@ -182,19 +182,28 @@ class AsoConsoleApp(App[None]):
         tree = self.device_tree
         self.set_status("Who-Is: waiting for I-Am...", busy=True)
         found = []
+        loads = []
         try:
             async for info in who_is_stream(self.runtime.client, low, high, address=address, network=network):
                 device = self.site.add(info)
                 tree.add_device(device)
                 found.append(device)
+                # Read its name and points now, while other I-Ams still arrive.
+                loads.append(asyncio.create_task(self._load_device(device.instance)))
                 self.set_status(f"Who-Is: {len(found)} device(s)...", busy=True)
         except BacnetError as exc:
+            for load in loads:
+                load.cancel()
             self.set_status(f"Who-Is failed: {exc}", busy=False, style="bold red")
             self.notify(str(exc), severity="error", title="Who-Is")
             return
         log.info("who-is: %d device(s) in %.0f ms", len(found), (time.monotonic() - started) * 1000)
         self.set_status(f"{len(found)} device(s); reading names and point lists...", busy=True)
-        await asyncio.gather(*(self._load_device(device.instance) for device in found))
+        try:
+            await asyncio.gather(*loads)
+        finally:
+            for load in loads:  # a new Who-Is cancelled this one
+                load.cancel()
         self.discovery_seconds = time.monotonic() - started
         points = self.site.point_count()
         offline = sum(1 for d in self.site.devices.values() if d.offline)

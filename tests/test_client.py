@@ -254,3 +254,20 @@ async def test_clients_share_a_virtual_network_without_sockets(vlan_name, field_
 async def test_remote_network_without_a_router_is_a_clear_error(client):
     with pytest.raises(BacnetTimeout, match="no route to network 5"):
         await client.read("5:7", "ai,1")
+
+
+async def test_discover_site_reads_each_device_as_its_i_am_arrives(vlan_name, client):
+    from aso_runtime.bacnet import discover_site
+
+    dead_end = build_application(
+        AsoApplication,
+        [device_object(LocalDevice(instance=1003, name="FC-1003")), virtual_port(vlan_name, 4), *field_objects()],
+    )
+    try:
+        results = {r.device.instance: r async for r in discover_site(client, properties=["present-value"])}
+        assert sorted(results) == [1001, 1003]
+        zone = next(p for p in results[1003].points if p.object_id == "analog-input,1")
+        assert (zone.name, zone.present_value, zone.units) == ("Zone Temperature", 72.5, None)  # units not asked
+        assert all(r.error is None for r in results.values())
+    finally:
+        await close_application(dead_end)

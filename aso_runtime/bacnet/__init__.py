@@ -7,7 +7,9 @@
 
 from .client import BacnetClient, read_many, read_singly
 from .discovery import (
+    DeviceDiscovery,
     discover_objects,
+    discover_site,
     find_device,
     object_list,
     who_has,
@@ -40,9 +42,9 @@ from .types import (
 
 __all__ = [
     "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError",
-    "BacnetTimeout", "DeviceInfo", "InvalidInput", "LocalDevice", "LocalNetworkError",
+    "BacnetTimeout", "DeviceDiscovery", "DeviceInfo", "InvalidInput", "LocalDevice", "LocalNetworkError",
     "ObjectHolder", "ObjectId", "ObjectInfo", "PriorityArray", "PrioritySlot",
-    "PropertyValue", "RouterInfo", "discover_objects", "find_device", "object_list",
+    "PropertyValue", "RouterInfo", "discover_objects", "discover_site", "find_device", "object_list",
     "open_client", "parse_object_id", "parse_property", "priority_name", "read_many",
     "read_singly", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

@@ -57,6 +57,7 @@ DeviceRef = "str | int | DeviceInfo"
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_PER_DEVICE_LIMIT = 8
+DEFAULT_IN_FLIGHT_LIMIT = 64  # all devices together: keeps our own loop and the LAN unflooded
 
 
 def bacnet_object_id(oid: ObjectId) -> ObjectIdentifier:
@@ -108,8 +109,10 @@ class BacnetClient:
         timeout: float = DEFAULT_TIMEOUT,
         per_device_limit: int = DEFAULT_PER_DEVICE_LIMIT,
         local_address: str | None = None,
+        in_flight_limit: int = DEFAULT_IN_FLIGHT_LIMIT,
     ) -> None:
         self.app = app
+        self._in_flight = asyncio.Semaphore(in_flight_limit)
         self.timeout = timeout
         self.per_device_limit = per_device_limit
         self.local_address = local_address
@@ -237,7 +240,7 @@ class BacnetClient:
         """Run one request: per-device limit, timeout, error translation."""
         timeout = self.timeout if timeout is None else timeout
         await self.check_route(address)
-        async with self._limit(address):
+        async with self._limit(address), self._in_flight:
             self.requests_sent += 1
             try:
                 return await asyncio.wait_for(make_request(), timeout)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bacpypes3.apdu import IAmRequest, IHaveRequest, WhoHasRequest, WhoIsRequest
@@ -63,8 +64,9 @@ async def _quiet_stream(
 
     Ends when ``quiet`` seconds pass with no new answer (after at least one
     answer), when ``max_wait`` has passed, or when ``enough`` says so. The
-    quiet period stretches to twice the first answer's delay: on a slow link
-    (MS/TP behind a router) or a busy host the gaps between answers grow too.
+    quiet period stretches to twice the first answer's delay and four times the
+    largest gap between answers: on a slow link (MS/TP behind a router) or a
+    busy host the answers come further apart.
     """
     queue: asyncio.Queue = asyncio.Queue()
 
@@ -78,7 +80,7 @@ async def _quiet_stream(
     try:
         send()
         client.requests_sent += 1
-        started = time.monotonic()
+        started = last = time.monotonic()
         deadline = started + max_wait
         while True:
             remaining = deadline - time.monotonic()
@@ -89,8 +91,11 @@ async def _quiet_stream(
                 item = await asyncio.wait_for(queue.get(), wait)
             except (asyncio.TimeoutError, TimeoutError):
                 return
-            if not found:
-                quiet = max(quiet, 2 * (time.monotonic() - started))
+            now = time.monotonic()
+            # Stretch the quiet period with the pace of answers: twice the first
+            # answer's delay, four times the largest gap between answers.
+            quiet = max(quiet, 2 * (now - started) if not found else 4 * (now - last))
+            last = now
             found.append(item)
             yield item
             if enough(found):
@@ -297,14 +302,18 @@ async def object_list(client: BacnetClient, device: DeviceInfo) -> list[str]:
     return [str(item) for item in items]
 
 
-async def discover_objects(client: BacnetClient, device: DeviceInfo | str | int) -> list[ObjectInfo]:
+async def discover_objects(
+    client: BacnetClient, device: DeviceInfo | str | int, *, properties: Sequence[str] | None = None
+) -> list[ObjectInfo]:
     """Every object of a device with name, present value, units, status flags, out-of-service.
 
     Object-list first (falls back to index-by-index for devices that cannot
     segment), then RPM batches sized to the device's max APDU; a batch that
     fails is split, and single reads are the last resort. Unknown object
     types (color, proprietary) are read on their own so they cannot poison a
-    batch. Raises :class:`BacnetTimeout` only if the device stops answering.
+    batch. ``properties`` narrows what is read (e.g. ``["object-name",
+    "present-value", "units"]``); object-name is always read. Raises
+    :class:`BacnetTimeout` only if the device stops answering.
     """
     if not isinstance(device, DeviceInfo):
         if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
@@ -328,7 +337,9 @@ async def discover_objects(client: BacnetClient, device: DeviceInfo | str | int)
         if object_type.isdigit() or object_type.startswith("proprietary") or object_type in ("color", "color-temperature"):
             groups.setdefault(("object-name", "#single"), []).append(oid)
         else:
-            groups.setdefault(tuple(properties_for(object_type)), []).append(oid)
+            wanted = [p for p in properties_for(object_type)
+                      if properties is None or p in properties or p == "object-name"]
+            groups.setdefault(tuple(wanted), []).append(oid)
 
     results: dict[str, dict[str, Any]] = {oid: {} for oid in ids}
     jobs = []
@@ -368,6 +379,7 @@ async def _read_batch(
     results: dict[str, dict[str, Any]],
     *,
     allow_rpm: bool = True,
+    retried: bool = False,
 ) -> None:
     """Read ``props`` of ``oids``: RPM, halve on failure, single reads last."""
     values = None
@@ -375,7 +387,16 @@ async def _read_batch(
         try:
             values = await client.read_multiple(device, [(oid, props) for oid in oids])
         except BacnetTimeout:
-            raise
+            # A big answer from a busy device can miss the timeout where two
+            # halves would not; a device that is really gone fails both.
+            if len(oids) < 2 or retried:
+                raise
+            half = len(oids) // 2
+            await asyncio.gather(
+                _read_batch(client, device, oids[:half], props, results, retried=True),
+                _read_batch(client, device, oids[half:], props, results, retried=True),
+            )
+            return
         except InvalidInput:
             raise
         except BacnetError as exc:
@@ -403,3 +424,50 @@ async def _singles(client: BacnetClient, device: DeviceInfo, oids: list[str], pr
     from .client import read_singly
 
     return await read_singly(client, device, [(oid, props) for oid in oids])
+
+
+@dataclass(frozen=True)
+class DeviceDiscovery:
+    """One device of a site discovery: its points, or why they could not be read."""
+
+    device: DeviceInfo
+    points: list[ObjectInfo]
+    error: str | None = None
+
+
+async def discover_site(
+    client: BacnetClient,
+    low: int | None = None,
+    high: int | None = None,
+    *,
+    concurrency: int = 16,
+    properties: Sequence[str] | None = None,
+    **search: Any,
+) -> AsyncIterator[DeviceDiscovery]:
+    """Who-Is, then every device's points, each started the moment its I-Am arrives.
+
+    Yields per device as its point list completes (a device that fails is
+    yielded with ``error``). ``concurrency`` devices are read at once; the
+    client's per-device and in-flight limits still apply. ``search`` takes
+    who_is_stream's options (address, network, quiet, max_wait).
+    """
+    limit = asyncio.Semaphore(concurrency)
+    done: asyncio.Queue = asyncio.Queue()
+
+    async def one(device: DeviceInfo) -> None:
+        async with limit:
+            try:
+                result = DeviceDiscovery(device, await discover_objects(client, device, properties=properties))
+            except BacnetError as exc:
+                result = DeviceDiscovery(device, [], str(exc))
+        done.put_nowait(result)
+
+    tasks = []
+    try:
+        async for device in who_is_stream(client, low, high, **search):
+            tasks.append(asyncio.create_task(one(device)))
+        for _ in tasks:
+            yield await done.get()
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -17,6 +17,7 @@ from aso_runtime.bacnet import (
     DeviceInfo,
     InvalidInput,
     discover_objects,
+    discover_site,
     parse_object_id,
     who_has,
     who_is,
@@ -30,7 +31,7 @@ from .syntax import device_arg
 
 # Devices discovered at the same time by `discover --all`: enough to hide
 # round trips, few enough not to swamp slow MS/TP trunks behind routers.
-DISCOVER_CONCURRENCY = 4
+DISCOVER_CONCURRENCY = 16  # devices read at once; the client also caps requests in flight
 
 _WHOIS_COLUMNS = ["INSTANCE", "ADDRESS", "VENDOR", "MAX-APDU", "SEGMENTATION", "NETWORK"]
 _WHOIS_WIDTHS = [9, 21, 6, 8, 16, 7]
@@ -135,8 +136,7 @@ async def cmd_discover(ctx: Context) -> int:
         status.start()
     try:
         if args.all:
-            devices = await who_is(client, **options)
-            points, errors = await _discover_all(client, devices)
+            devices, points, errors = await _discover_all(client, options)
         else:
             # Errors of a single device end the command (exit 1) as they are.
             points, errors = await discover_objects(client, device_text), []
@@ -149,21 +149,18 @@ async def cmd_discover(ctx: Context) -> int:
     return 0
 
 
-async def _discover_all(client: BacnetClient, devices: list[DeviceInfo]) -> tuple[list, list[dict]]:
-    limit = asyncio.Semaphore(DISCOVER_CONCURRENCY)
-    errors: list[dict] = []
-
-    async def one(device: DeviceInfo) -> list:
-        async with limit:
-            try:
-                return await discover_objects(client, device)
-            except BacnetError as exc:
-                errors.append({"device_instance": device.instance, "address": device.address, "error": str(exc)})
-                return []
-
-    results = await asyncio.gather(*(one(d) for d in devices))
-    points = [point for result in results for point in result]
-    return points, sorted(errors, key=lambda e: e["device_instance"])
+async def _discover_all(client: BacnetClient, search: dict[str, Any]) -> tuple[list, list, list[dict]]:
+    """Who-Is and every device's points, each device read as soon as its I-Am arrives."""
+    devices, points, errors = [], [], []
+    async for result in discover_site(client, concurrency=DISCOVER_CONCURRENCY, **search):
+        devices.append(result.device)
+        points.extend(result.points)
+        if result.error:
+            errors.append({"device_instance": result.device.instance, "address": result.device.address,
+                           "error": result.error})
+    points.sort(key=lambda p: p.device_instance)  # stable: each device keeps its object-list order
+    devices.sort(key=lambda d: d.instance)
+    return devices, points, sorted(errors, key=lambda e: e["device_instance"])
 
 
 def _print_points(ctx: Context, points: list, errors: list[dict], *, csv_mode: bool, searched: bool) -> None:
