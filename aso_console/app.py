@@ -24,7 +24,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 
-from aso_runtime.bacnet import BacnetError, BacnetTimeout, discover_objects, read_many, who_is_stream
+from aso_runtime.bacnet import (
+    BacnetError,
+    BacnetTimeout,
+    discover_objects,
+    read_many,
+    who_is_router_to_network,
+    who_is_stream,
+)
 
 from .commands import CommandRunner
 from .cov import CovWatcher
@@ -41,6 +48,7 @@ from .widgets.priority_panel import PriorityPanel, SlotTable
 from .widgets.runner_pane import InstanceTable, OverrideTable, RunnerPane
 from .screens.load_modal import LoadRequest, LoadScreen
 from .screens.confirm import ConfirmScreen
+from .screens.discover_modal import DiscoverRequest, DiscoverScreen
 from .profile import load_profile
 
 log = logging.getLogger("aso.console")
@@ -61,9 +69,12 @@ class AsoConsoleApp(App[None]):
         Binding("f3", "show_tab('runner')", "Runner", id="app.runner"),
         Binding("f4", "show_tab('log')", "Log", id="app.log"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
+        Binding("f6", "discover_options", "Discover...", id="app.discover_options"),
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("question_mark,f10", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Ctrl+C means "get me out" to every technician: same path as q (asks if ASOs run).
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
         Binding("escape", "close_filter", "Close filter", show=False, id="app.close_filter"),
     ]
 
@@ -171,6 +182,32 @@ class AsoConsoleApp(App[None]):
 
     def action_discover(self) -> None:
         self.discover()
+
+    def action_discover_options(self) -> None:
+        self.push_screen(DiscoverScreen(), self._discover_chosen)
+
+    def _discover_chosen(self, request: DiscoverRequest | None) -> None:
+        if request is None:
+            return
+        if request.kind == "routers":
+            self.find_routers(request.network, request.address)
+        else:
+            self.discover(request.low, request.high, address=request.address, network=request.network)
+
+    @work(exclusive=True, group="routers", exit_on_error=False)
+    async def find_routers(self, network: int | None, address: str | None) -> None:
+        self.set_status("Who-Is-Router-To-Network...", busy=True)
+        try:
+            routers = await who_is_router_to_network(self.runtime.client, network, address=address)
+        except BacnetError as exc:
+            self.set_status(str(exc), busy=False, style="bold red")
+            self.notify(str(exc), severity="error", title="Routers")
+            return
+        lines = [f"{r.address}: network(s) {', '.join(map(str, r.networks))}" for r in routers]
+        for line in lines:
+            log.info("router %s", line)
+        self.set_status(f"{len(routers)} router(s)", busy=False)
+        self.notify("\n".join(lines) or "No router answered", title="Routers", timeout=10)
 
     @work(exclusive=True, group="discover", exit_on_error=False)
     async def discover(self, low: int | None = None, high: int | None = None, *, address: str | None = None,
@@ -588,6 +625,8 @@ class AsoConsoleApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Who-Is: discover the site", "Global Who-Is, then every device's points",
                             self.action_discover)
+        yield SystemCommand("Discover with options", "Instance range, one address, a remote network, routers",
+                            self.action_discover_options)
         yield SystemCommand("Filter points", "Filter the tree by point name or id", self.action_filter)
         yield SystemCommand("Command line", "read, write, release, rpm, wpm, pa, whois, whohas, routers",
                             lambda: self.action_show_tab("command"))

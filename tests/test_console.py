@@ -377,3 +377,66 @@ async def test_cov_updates_the_table_without_polling(cleanup_vlans):
             await other.release(AHU, FAN_SPEED, 8)
         finally:
             await other.close()
+
+
+async def test_discover_options_range_and_address(cleanup_vlans):
+    app = make_app(discover_on_start=False)
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        app.screen.query_one("#low", Input).value = "2001"
+        app.screen.query_one("#high", Input).value = "2003"
+        await pilot.press("enter")
+        await discovered(app, pilot)
+        assert sorted(app.site.devices) == [2001, 2002, 2003]
+        await pilot.press("f6")
+        await pilot.pause()
+        app.screen.query_one("#address", Input).value = "0x09"  # the meter's MAC on the demo network
+        await pilot.press("enter")
+        await discovered(app, pilot)
+        assert 4001 in app.site.devices and 1001 not in app.site.devices
+        await pilot.press("f6")
+        await pilot.pause()
+        app.screen.query_one("#low", Input).value = "9"
+        app.screen.query_one("#high", Input).value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "must satisfy" in str(app.screen.query_one("#error", Label).render())
+
+
+async def test_a_device_that_stops_answering_mid_discovery(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.runtime.client.timeout = 0.5
+        while 4001 not in app.site.devices:  # its I-Am is in; its points are not read yet
+            await asyncio.sleep(0.001)
+        await app.runtime.building.stop_device(4001)
+        await discovered(app, pilot)
+        meter = app.site.devices[4001]
+        assert meter.offline or meter.error
+        assert len(app.site.devices[1001].points) > 10  # the others were read
+        assert app.is_running
+        assert "offline" in str(app.query_one(DeviceTree).device_node(4001).label) or meter.error
+
+
+async def test_unreachable_device_in_the_command_line_is_one_line(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        app.runtime.client.timeout = 0.3
+        output = await app.commands.run("read 0x77 ai,1")
+        assert len(output) == 1 and "no answer" in str(output[0])
+
+
+async def test_ctrl_c_quits_like_q(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await pilot.press("f2")  # even with the command line focused
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert not app.is_running

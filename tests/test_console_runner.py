@@ -303,3 +303,33 @@ async def _held(checker) -> bool:
         return (await checker.priority_array(1001, VALVE)).at(13).value == 42.0
     except Exception:
         return False
+
+
+async def test_load_modal_file_picker_and_completion(cleanup_vlans, tmp_path, monkeypatch):
+    (tmp_path / "nudge_valve.py").write_text(NUDGE)
+    (tmp_path / "notes.txt").write_text("not a script")
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await pilot.press("f3", "l")
+        await pilot.pause()
+        source = app.screen.query_one("#source", Input)
+        await pilot.press(*"nudge_v")
+        await pilot.pause(0.3)
+        await pilot.press("right")  # accept the completion
+        await pilot.pause()
+        assert source.value == "nudge_valve.py"
+        source.value = ""
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.5)
+        browser = app.screen.query_one("#browser")
+        assert not browser.has_class("hidden")
+        shown = [str(node.label) for node in browser.root.children]
+        assert "nudge_valve.py" in shown and "notes.txt" not in shown
+        node = next(n for n in browser.root.children if str(n.label) == "nudge_valve.py")
+        browser.move_cursor(node)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert source.value.endswith("nudge_valve.py")

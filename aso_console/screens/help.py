@@ -15,6 +15,8 @@ HELP = """\
 |---|---|---|
 | F1 / F2 / F3 / F4 | anywhere | Explore / Command line / Runner / Log |
 | F5 | anywhere | Who-Is: discover the site again |
+| F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
+| Ctrl+C | anywhere | quit (same as q) |
 | / | anywhere | filter the tree by point name or id (Esc clears) |
 | arrows, Enter | tree | move, expand a device (points load on expand) |
 | Tab / Shift+Tab | anywhere | next / previous pane |

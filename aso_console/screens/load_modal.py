@@ -6,6 +6,7 @@ here, inline, with the loader's one-line reason; nothing is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets import Button, DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from aso_runtime.aso.loader import ScriptError, load_aso_class
@@ -30,6 +31,13 @@ class LoadRequest:
     name: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     start: bool = False
+
+
+class ScriptTree(DirectoryTree):
+    """A file picker that shows folders and Python files only."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".py")]
 
 
 class PathSuggester(Suggester):
@@ -74,6 +82,7 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
     LoadScreen { align: center middle; }
     LoadScreen > Vertical { width: 76; height: auto; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }
     LoadScreen OptionList { height: 6; }
+    LoadScreen ScriptTree { height: 10; }
     LoadScreen #error { color: $error; height: auto; }
     LoadScreen Horizontal { height: auto; }
     LoadScreen Horizontal Input { width: 1fr; }
@@ -84,6 +93,7 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
         Binding("escape", "cancel", "Cancel", id="load.cancel"),
         Binding("ctrl+s", "submit(False)", "Load", id="load.submit"),
         Binding("ctrl+r", "submit(True)", "Load and start", id="load.start"),
+        Binding("ctrl+o", "browse", "Browse files", id="load.browse"),
     ]
 
     def __init__(self) -> None:
@@ -93,8 +103,9 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Load an ASO script", classes="title")
-            yield Label("File (path.py or path.py:Class, Tab/→ completes) or pick an example:")
+            yield Label("File (path.py or path.py:Class; → completes, Ctrl+O browses) or pick an example:")
             yield Input(placeholder="~/asos/my_aso.py", id="source", suggester=PathSuggester(self.examples))
+            yield ScriptTree(Path.cwd(), id="browser", classes="hidden")
             yield OptionList(*[Option(f"examples:{name}", id=name) for name in self.examples], id="examples")
             with Horizontal():
                 yield Input(placeholder="name (default: class name)", id="name")
@@ -116,6 +127,18 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
         # Only when the technician is in the list (it highlights on mount too).
         if event.option_list.has_focus:
             self.query_one("#source", Input).value = str(event.option.prompt)
+
+    def action_browse(self) -> None:
+        browser = self.query_one(ScriptTree)
+        browser.toggle_class("hidden")
+        if not browser.has_class("hidden"):
+            browser.focus()
+
+    @on(DirectoryTree.FileSelected, "#browser")
+    def _file_chosen(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#source", Input).value = str(event.path)
+        self.query_one(ScriptTree).add_class("hidden")
+        self.query_one("#source").focus()
 
     @on(Button.Pressed, "#load")
     def _load(self) -> None:

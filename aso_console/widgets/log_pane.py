@@ -32,9 +32,9 @@ class LogPane(RichLog):
             except queue.Empty:
                 break
             lines.append(self.format(record))
-        if lines:
-            for line in lines:
-                self.write(line)
+        follow = self.is_vertical_scroll_end  # scrolled up to read? then stay there
+        for line in lines:
+            self.write(line, scroll_end=follow)
 
     @staticmethod
     def format(record: logging.LogRecord) -> Text:

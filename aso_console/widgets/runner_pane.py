@@ -163,8 +163,9 @@ class RunnerPane(Vertical):
                 if self.showing is None or self.showing == event.aso:
                     shown.append(line)
         log_view = self.query_one("#aso-log", RichLog)
+        follow = log_view.is_vertical_scroll_end  # scrolled up to read? then stay there
         for line in shown:
-            log_view.write(line)
+            log_view.write(line, scroll_end=follow)
         self.refresh_instances()
 
     @staticmethod

@@ -1,0 +1,98 @@
+"""Discovery options: a device-instance range, one address, a remote network, or routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from aso_runtime.bacnet.ids import MAX_INSTANCE
+
+
+@dataclass(frozen=True)
+class DiscoverRequest:
+    kind: str  # 'whois' or 'routers'
+    low: int | None = None
+    high: int | None = None
+    address: str | None = None
+    network: int | None = None
+
+
+class DiscoverScreen(ModalScreen[DiscoverRequest | None]):
+    DEFAULT_CSS = """
+    DiscoverScreen { align: center middle; }
+    DiscoverScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    DiscoverScreen Label { width: 100%; }
+    DiscoverScreen .row { height: 3; }
+    DiscoverScreen .row Label { width: 16; padding: 1 0 0 0; }
+    DiscoverScreen .row Input { width: 1fr; }
+    DiscoverScreen #error { color: $error; height: auto; }
+    DiscoverScreen .buttons { height: auto; }
+    DiscoverScreen Button { margin: 0 1 0 0; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="discover.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Discover: leave everything empty for a global Who-Is", classes="title")
+            with Horizontal(classes="row"):
+                yield Label("Instances")
+                yield Input(placeholder="low", id="low", restrict=r"\d*")
+                yield Input(placeholder="high", id="high", restrict=r"\d*")
+            with Horizontal(classes="row"):
+                yield Label("Only address")
+                yield Input(placeholder="10.0.0.20 or 2:7", id="address")
+            with Horizontal(classes="row"):
+                yield Label("Remote network")
+                yield Input(placeholder="network number", id="network", restrict=r"\d*")
+            yield Label("", id="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Who-Is", variant="primary", id="whois")
+                yield Button("Routers", id="routers")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#low").focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#whois")
+    def _whois(self) -> None:
+        self._submit("whois")
+
+    @on(Button.Pressed, "#routers")
+    def _routers(self) -> None:
+        self._submit("routers")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self, kind: str) -> None:
+        request, error = self.validate(kind)
+        if error:
+            self.query_one("#error", Label).update(error)
+            return
+        self.dismiss(request)
+
+    def validate(self, kind: str) -> tuple[DiscoverRequest | None, str | None]:
+        value = {name: self.query_one(f"#{name}", Input).value.strip() for name in ("low", "high", "address", "network")}
+        low = int(value["low"]) if value["low"] else None
+        high = int(value["high"]) if value["high"] else None
+        if low is not None and high is None:
+            high = low  # one device
+        if high is not None and low is None:
+            return None, "give the low end of the range too"
+        if low is not None and not 0 <= low <= high <= MAX_INSTANCE:
+            return None, f"range {low}..{high} must satisfy 0 <= low <= high <= {MAX_INSTANCE}"
+        network = int(value["network"]) if value["network"] else None
+        if network is not None and not 1 <= network <= 65534:
+            return None, f"network {network} is out of range 1..65534"
+        address = value["address"] or None
+        if address and network is not None:
+            return None, "give an address or a network, not both"
+        return DiscoverRequest(kind, low, high, address, network), None
