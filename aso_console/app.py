@@ -10,6 +10,7 @@ whole site.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import queue
 import time
@@ -22,7 +23,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, ProgressBar, TabbedContent, TabPane
 
 from aso_runtime.bacnet import (
     BacnetError,
@@ -42,6 +43,7 @@ from .screens.write_modal import PointForWrite, WriteRequest, WriteScreen
 from .site import Site, is_commandable_type
 from .widgets.command_pane import CommandPane
 from .widgets.device_tree import DeviceTree, NodeData
+from .widgets.info_line import InfoLine
 from .widgets.log_pane import LogPane
 from .widgets.point_table import PointTable
 from .widgets.priority_panel import PriorityPanel, SlotTable
@@ -98,6 +100,8 @@ class AsoConsoleApp(App[None]):
         self.tree_complete = asyncio.Event()
         self.selection: NodeData | None = None
         self._poll_worker = None
+        self._table_view: tuple | None = None
+        self._filter_timer = None
         self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
 
     async def on_load(self) -> None:
@@ -123,7 +127,7 @@ class AsoConsoleApp(App[None]):
                         yield Input(placeholder="filter: name or id (esc to clear)", id="filter", classes="hidden")
                         yield DeviceTree(self.site, id="tree")
                     with Vertical(id="right"):
-                        yield Static("", id="details")
+                        yield InfoLine(id="details")
                         yield PointTable(id="points")
                         yield PriorityPanel(id="pa")
             with TabPane("Command F2", id="command"):
@@ -133,7 +137,7 @@ class AsoConsoleApp(App[None]):
             with TabPane("Log F4", id="log"):
                 yield LogPane(self.log_records, id="log-pane")
         with Horizontal(id="statusbar"):
-            yield Static(self._mode_text(), id="status")
+            yield InfoLine(id="status")
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
         yield Footer()
 
@@ -144,13 +148,17 @@ class AsoConsoleApp(App[None]):
         return text
 
     def on_mount(self) -> None:
+        # Everything built so far lives as long as the app: keep it out of the
+        # full collections that otherwise stall the screen for 100-200 ms.
+        gc.freeze()
         # Keep references: app.query_one searches the *active* screen, which is
         # a modal while one is open, and timers keep firing under it.
         self.device_tree = self.query_one(DeviceTree)
         self.points = self.query_one(PointTable)
         self.panel = self.query_one(PriorityPanel)
-        self.details = self.query_one("#details", Static)
-        self.status = self.query_one("#status", Static)
+        self.details = self.query_one("#details", InfoLine)
+        self.status = self.query_one("#status", InfoLine)
+        self.status.update(self._mode_text())
         self.progress = self.query_one("#progress", ProgressBar)
         self.filter_box = self.query_one("#filter", Input)
         self.tabs = self.query_one(TabbedContent)
@@ -242,6 +250,7 @@ class AsoConsoleApp(App[None]):
             for load in loads:  # a new Who-Is cancelled this one
                 load.cancel()
         self.discovery_seconds = time.monotonic() - started
+        gc.freeze()  # the site model is long-lived too
         points = self.site.point_count()
         offline = sum(1 for d in self.site.devices.values() if d.offline)
         summary = f"{len(self.site.devices)} device(s), {points} point(s) in {self.discovery_seconds:.2f} s"
@@ -318,11 +327,15 @@ class AsoConsoleApp(App[None]):
              f"{'  ' + device.model if device.model else ''}  max APDU {info.max_apdu}  {info.segmentation}", "dim"),
             ("  OFFLINE" if device.offline else "", "bold red"),
         ))
+        view = (data.instance, data.object_type if data.kind in ("group", "point") else None,
+                len(device.points or {}))
         points = list((device.points or {}).values())
         if data.kind in ("group", "point"):
             points = [p for p in points if p.object_type == data.object_type]
         points.sort(key=lambda p: (p.object_type, int(p.object_id.split(",")[1])))
-        table.show([(data.instance, p) for p in points], self.site.live)
+        if view != self._table_view:  # moving between points of one group keeps the rows
+            table.show([(data.instance, p) for p in points], self.site.live)
+            self._table_view = view
         if data.kind == "point":
             for row, point in enumerate(points):
                 if point.object_id == data.object_id:
@@ -486,9 +499,15 @@ class AsoConsoleApp(App[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        matches = self.device_tree.apply_filter(event.value)
-        if event.value.strip():
-            self.set_status(f"filter {event.value.strip()!r}: {matches} point(s)")
+        # Debounced: typing "zone temp" filters once, not nine times.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
+
+    def _apply_filter(self, text: str) -> None:
+        matches = self.device_tree.apply_filter(text)
+        if text.strip():
+            self.set_status(f"filter {text.strip()!r}: {matches} point(s)")
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -498,6 +517,8 @@ class AsoConsoleApp(App[None]):
         box = self.filter_box
         if box.has_class("hidden"):
             return
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
         box.value = ""
         box.add_class("hidden")
         self.device_tree.apply_filter("")
@@ -612,11 +633,16 @@ class AsoConsoleApp(App[None]):
     # ----- misc -------------------------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
+        """Switch tab and focus its main widget (focus left in a hidden tab pulls it back)."""
         self.tabs.active = tab
         if tab == "command":
             self.command_pane.focus_input()
         elif tab == "runner":
             self.runner_pane.query_one(InstanceTable).focus()
+        elif tab == "log":
+            self.query_one(LogPane).focus()
+        else:
+            self.device_tree.focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -203,7 +203,7 @@ async def test_filter_finds_points_across_the_site(cleanup_vlans):
         await discovered(app, pilot)
         await pilot.press("slash")
         await pilot.press(*"Zone Temp")
-        await pilot.pause()
+        await pilot.pause(0.4)  # the filter applies once typing pauses
         tree = app.query_one(DeviceTree)
         vav = tree.device_node(2001)
         assert vav.is_expanded
@@ -440,3 +440,20 @@ async def test_ctrl_c_quits_like_q(cleanup_vlans):
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert not app.is_running
+
+
+async def test_f1_returns_from_the_command_line_with_the_tree_focused(cleanup_vlans):
+    app = make_app()
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        for away in ("f2", "f4", "f3"):
+            await pilot.press(away)
+            await pilot.pause()
+            await pilot.press("f1")
+            await pilot.pause()
+            assert app.query_one(TabbedContent).active == "explore", away
+            assert isinstance(app.focused, DeviceTree), away
+        line = app.query_one(DeviceTree).cursor_line
+        await pilot.press("down")
+        assert app.query_one(DeviceTree).cursor_line == line + 1

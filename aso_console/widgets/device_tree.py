@@ -63,6 +63,7 @@ class DeviceTree(Tree[NodeData]):
         self._networks: dict[str, TreeNode[NodeData]] = {}
         self._devices: dict[int, TreeNode[NodeData]] = {}
         self._cursor_placed = False
+        self._shown: dict[int, frozenset[str] | None] = {}  # what the filter last left visible
 
     def _place_cursor(self) -> None:
         cursor = self.cursor_node
@@ -111,30 +112,52 @@ class DeviceTree(Tree[NodeData]):
         if device is not None and node is not None:
             node.set_label(self.device_label(device))
 
+    def _matches(self, point) -> bool:
+        needle = self.filter_text.lower()
+        return not needle or needle in point.object_id.lower() or needle in (point.name or "").lower()
+
     def show_points(self, instance: int) -> None:
-        """Fill a device node with its type groups and points."""
+        """Fill a device node with its type groups; a group's points are added when it opens.
+
+        Building every leaf up front costs tens of thousands of nodes on a big
+        site (and again on every filter keystroke); groups are cheap.
+        """
         device = self.site.devices[instance]
         node = self._devices.get(instance)
         if node is None:
             return
+        self._shown.pop(instance, None)
         node.remove_children()
         node.set_label(self.device_label(device))
         if not device.points:
             node.add_leaf(Text(device.error or "no points", style="dim italic"), data=NodeData("loading", instance))
             return
-        needle = self.filter_text.lower()
-        groups: dict[str, list] = {}
+        groups: dict[str, int] = {}
         for point in device.points.values():
-            if needle and needle not in point.object_id.lower() and needle not in (point.name or "").lower():
-                continue
-            groups.setdefault(point.object_type, []).append(point)
+            if self._matches(point):
+                groups[point.object_type] = groups.get(point.object_type, 0) + 1
         for object_type in sorted(groups, key=_type_order):
-            points = groups[object_type]
-            group = node.add(Text.assemble(TYPE_LABELS.get(object_type, object_type), (f" ({len(points)})", "dim")),
-                             data=NodeData("group", instance, object_type), expand=bool(needle))
-            for point in sorted(points, key=lambda p: int(p.object_id.split(",")[1])):
-                group.add_leaf(Text.assemble((short_id(point.object_id), "dim"), " ", point.name or ""),
-                               data=NodeData("point", instance, object_type, point.object_id))
+            group = node.add(Text.assemble(TYPE_LABELS.get(object_type, object_type), (f" ({groups[object_type]})", "dim")),
+                             data=NodeData("group", instance, object_type))
+            group.add_leaf(Text("...", style="dim"), data=NodeData("loading", instance))
+            if self.filter_text:
+                self.fill_group(group)
+                group.expand()
+
+    def fill_group(self, group: TreeNode[NodeData]) -> None:
+        """Add a group's point leaves (once, or again after the filter changed)."""
+        data = group.data
+        device = self.site.devices.get(data.instance)
+        if device is None or not device.points:
+            return
+        if getattr(group, "_filled_for", None) == self.filter_text:
+            return
+        group.remove_children()
+        points = [p for p in device.points.values() if p.object_type == data.object_type and self._matches(p)]
+        for point in sorted(points, key=lambda p: int(p.object_id.split(",")[1])):
+            group.add_leaf(Text.assemble((short_id(point.object_id), "dim"), " ", point.name or ""),
+                           data=NodeData("point", data.instance, data.object_type, point.object_id))
+        group._filled_for = self.filter_text
 
     # ----- filtering ------------------------------------------------------------------
 
@@ -142,13 +165,20 @@ class DeviceTree(Tree[NodeData]):
         """Keep only devices/points matching ``text``; returns how many points match."""
         self.filter_text = text.strip()
         matches = self.site.search(self.filter_text) if self.filter_text else []
-        matching_devices = {instance for instance, _ in matches}
+        by_device: dict[int, frozenset[str]] = {}
+        for instance, object_id in matches:
+            by_device.setdefault(instance, set()).add(object_id)
+        by_device = {k: frozenset(v) for k, v in by_device.items()}
         for instance, node in self._devices.items():
             device = self.site.devices[instance]
-            name_hit = self.filter_text.lower() in f"{instance} {device.name or ''}".lower()
-            if device.points is not None:
+            shown = by_device.get(instance) if self.filter_text else None
+            # Rebuild a device only when what it shows changed (a keystroke on a
+            # big site would otherwise rebuild every device).
+            if device.points is not None and self._shown.get(instance, "unset") != shown:
                 self.show_points(instance)
-            if self.filter_text and (instance in matching_devices or name_hit):
+                self._shown[instance] = shown
+            name_hit = self.filter_text.lower() in f"{instance} {device.name or ''}".lower()
+            if self.filter_text and (instance in by_device or name_hit):
                 node.expand()
             elif self.filter_text:
                 node.collapse()
@@ -158,6 +188,8 @@ class DeviceTree(Tree[NodeData]):
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         data = event.node.data
+        if data and data.kind == "group":
+            self.fill_group(event.node)
         if data and data.kind == "device":
             device = self.site.devices.get(data.instance)
             if device is not None and device.points is None:
@@ -181,6 +213,9 @@ class DeviceTree(Tree[NodeData]):
             return False
         node.expand()
         for group in node.children:
+            if group.data is None or group.data.object_type != object_id.split(",")[0]:
+                continue
+            self.fill_group(group)
             for leaf in group.children:
                 if leaf.data and leaf.data.object_id == object_id:
                     group.expand()

@@ -119,13 +119,14 @@ class PointTable(DataTable):
             state = live.get((instance, point.object_id), {})
             value = state.get("present-value", point.present_value)
             flags = state.get("status-flags", point.status_flags)
+            # Text cells: plain strings would be parsed as markup, row by row.
             self.add_row(
-                point.name or "",
-                short_id(point.object_id),
-                format_value(value),
-                UNIT_SHORT.get(point.units or "", point.units or ""),
+                Text(point.name or ""),
+                Text(short_id(point.object_id)),
+                Text(format_value(value)),
+                Text(UNIT_SHORT.get(point.units or "", point.units or "")),
                 format_flags(flags),
-                "OOS" if point.out_of_service else "",
+                Text("OOS" if point.out_of_service else ""),
                 override_cell(state.get("ccp"), is_commandable_type(point.object_id)),
                 key=row_key(instance, point.object_id),
             )
@@ -137,11 +138,11 @@ class PointTable(DataTable):
         if key not in self.rows:
             return
         if "present-value" in state:
-            self.update_cell(key, "value", format_value(state["present-value"]))
+            self.update_cell(key, "value", Text(format_value(state["present-value"])))
         if "status-flags" in state:
             self.update_cell(key, "flags", format_flags(state["status-flags"]))
         if "out-of-service" in state:
-            self.update_cell(key, "oos", "OOS" if state["out-of-service"] else "")
+            self.update_cell(key, "oos", Text("OOS" if state["out-of-service"] else ""))
         if "ccp" in state:
             self.update_cell(key, "override", override_cell(state["ccp"], is_commandable_type(object_id)))
 
