@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 
@@ -46,6 +47,16 @@ async def discovered(app: AsoConsoleApp, pilot) -> None:
     await pilot.pause()
 
 
+@contextlib.asynccontextmanager
+async def opened(cleanup: list, **kwargs):
+    """The demo app, running and discovered: (app, pilot)."""
+    app = make_app(**kwargs)
+    cleanup.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        yield app, pilot
+
+
 async def select_point(app, pilot, instance: int, object_id: str) -> None:
     tree = app.query_one(DeviceTree)
     assert tree.select_point(instance, object_id)
@@ -56,10 +67,7 @@ async def select_point(app, pilot, instance: int, object_id: str) -> None:
 
 
 async def test_discovery_fills_tree_with_named_devices(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         assert sorted(app.site.devices) == [1001, 2001, 2002, 2003, 2004, 2005, 3001, 4001]
         tree = app.query_one(DeviceTree)
         labels = [str(tree.device_node(i).label) for i in (1001, 4001)]
@@ -72,10 +80,7 @@ async def test_discovery_fills_tree_with_named_devices(cleanup_vlans):
 
 
 async def test_expand_device_and_select_point_shows_priority_array(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         table = app.query_one(PointTable)
         assert table.current() == (AHU, FAN_SPEED)
@@ -85,10 +90,7 @@ async def test_expand_device_and_select_point_shows_priority_array(cleanup_vlans
 
 
 async def test_write_at_slot_8_shows_override_and_release_clears_it(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         slots = app.query_one(SlotTable)
         slots.focus()
@@ -122,10 +124,7 @@ async def test_write_at_slot_8_shows_override_and_release_clears_it(cleanup_vlan
 
 
 async def test_wrong_typed_value_is_refused_in_the_modal_with_nothing_sent(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         app.query_one(PointTable).focus()
         await pilot.press("w")
@@ -150,10 +149,7 @@ async def test_wrong_typed_value_is_refused_in_the_modal_with_nothing_sent(clean
 
 
 async def test_life_safety_slot_needs_the_point_name(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         slots = app.query_one(SlotTable)
         slots.focus()
@@ -174,10 +170,7 @@ async def test_life_safety_slot_needs_the_point_name(cleanup_vlans):
 
 
 async def test_read_only_refuses_every_write_path(cleanup_vlans):
-    app = make_app(read_only=True)
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans, read_only=True) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         assert "READ-ONLY" in str(app.query_one("#status").render())
         app.query_one(PointTable).focus()
@@ -197,10 +190,7 @@ async def test_read_only_refuses_every_write_path(cleanup_vlans):
 
 
 async def test_filter_finds_points_across_the_site(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("slash")
         await pilot.press(*"Zone Temp")
         await pilot.pause(0.4)  # the filter applies once typing pauses
@@ -217,10 +207,7 @@ async def test_filter_finds_points_across_the_site(cleanup_vlans):
 
 
 async def test_command_line_runs_verbs_with_history(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("f2")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "command"
@@ -255,10 +242,7 @@ async def test_command_line_runs_verbs_with_history(cleanup_vlans):
     ],
 )
 async def test_command_verbs(cleanup_vlans, line, expected):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         output = await app.commands.run(line)
         rendered = []
         for item in output:
@@ -269,10 +253,7 @@ async def test_command_verbs(cleanup_vlans, line, expected):
 
 
 async def test_write_release_and_wpm_verbs_change_the_device(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         client = app.runtime.client
         await app.commands.run("write 1001 ao,1 42 9")
         assert (await client.priority_array(AHU, FAN_SPEED)).at(9).value == 42.0
@@ -306,10 +287,7 @@ async def test_keys_are_handled_while_a_50_device_site_is_discovered(cleanup_vla
 
 
 async def test_offline_device_is_marked_not_fatal(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, 4001, "analog-input,1")
         await app.runtime.building.stop_device(4001)
         app.runtime.client.timeout = 0.3
@@ -337,10 +315,7 @@ async def test_help_screen_opens_and_closes(cleanup_vlans):
 
 async def test_live_updates_keep_running_under_an_open_modal(cleanup_vlans):
     """Timers query widgets of the main screen, not of the modal on top of it."""
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await select_point(app, pilot, AHU, FAN_SPEED)
         app.query_one(PointTable).focus()
         await pilot.press("w")
@@ -422,20 +397,14 @@ async def test_a_device_that_stops_answering_mid_discovery(cleanup_vlans):
 
 
 async def test_unreachable_device_in_the_command_line_is_one_line(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         app.runtime.client.timeout = 0.3
         output = await app.commands.run("read 0x77 ai,1")
         assert len(output) == 1 and "no answer" in str(output[0])
 
 
 async def test_ctrl_c_quits_like_q(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("f2")  # even with the command line focused
         await pilot.press("ctrl+c")
         await pilot.pause()
@@ -443,10 +412,7 @@ async def test_ctrl_c_quits_like_q(cleanup_vlans):
 
 
 async def test_f1_returns_from_the_command_line_with_the_tree_focused(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         for away in ("f2", "f4", "f3"):
             await pilot.press(away)
             await pilot.pause()

@@ -20,7 +20,7 @@ from aso_console.widgets.runner_pane import InstanceTable, OverrideTable, Runner
 from aso_runtime.bacnet import open_client
 from aso_runtime.sim import SimulatedBuilding
 
-from .test_console import cleanup_vlans, discovered, make_app  # noqa: F401 (fixture)
+from .test_console import cleanup_vlans, discovered, make_app, opened  # noqa: F401 (fixture)
 
 VALVE = "analog-output,2"  # AHU-1 heating valve
 
@@ -81,10 +81,7 @@ async def slot13(app, point: str = VALVE):
 async def test_load_start_watch_stop_and_release(cleanup_vlans, tmp_path):
     script = tmp_path / "nudge.py"
     script.write_text(NUDGE)
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await load_through_modal(app, pilot, str(script))
         assert not isinstance(app.screen, LoadScreen)
         instance = app.runtime.runner.instances["Nudge"]
@@ -112,10 +109,7 @@ async def test_load_start_watch_stop_and_release(cleanup_vlans, tmp_path):
 async def test_broken_script_and_missing_example_are_refused_inline(cleanup_vlans, tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("from aso_runtime import Aso\nclass X(Aso)\n")
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await load_through_modal(app, pilot, str(broken))
         assert isinstance(app.screen, LoadScreen)
         assert "syntax error" in str(app.screen.query_one("#error", Label).render())
@@ -128,10 +122,7 @@ async def test_broken_script_and_missing_example_are_refused_inline(cleanup_vlan
 
 
 async def test_packaged_example_is_listed_and_loads(cleanup_vlans):
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("f3", "l")
         await pilot.pause()
         options = app.screen.query_one("#examples")
@@ -151,10 +142,7 @@ async def test_packaged_example_is_listed_and_loads(cleanup_vlans):
 async def test_disable_from_a_bacnet_client_shows_and_releases(cleanup_vlans, tmp_path):
     script = tmp_path / "nudge.py"
     script.write_text(NUDGE)
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await load_through_modal(app, pilot, str(script))
         instance = app.runtime.runner.instances["Nudge"]
         await until(lambda: slot13(app))
@@ -176,10 +164,7 @@ async def test_disable_from_a_bacnet_client_shows_and_releases(cleanup_vlans, tm
 async def test_a_faulting_script_shows_its_traceback_while_another_runs(cleanup_vlans, tmp_path):
     (tmp_path / "crash.py").write_text(CRASH)
     (tmp_path / "nudge.py").write_text(NUDGE)
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await load_through_modal(app, pilot, str(tmp_path / "nudge.py"))
         await load_through_modal(app, pilot, str(tmp_path / "crash.py"))
         crash = app.runtime.runner.instances["Crash"]
@@ -200,10 +185,7 @@ async def test_a_faulting_script_shows_its_traceback_while_another_runs(cleanup_
 async def test_quit_with_running_asos_asks_then_releases(cleanup_vlans, tmp_path):
     script = tmp_path / "nudge.py"
     script.write_text(NUDGE)
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await load_through_modal(app, pilot, str(script))
         await until(lambda: slot13(app))
         valve = app.runtime.building.point(1001, VALVE)  # the simulated device's own object
@@ -309,10 +291,7 @@ async def test_load_modal_file_picker_and_completion(cleanup_vlans, tmp_path, mo
     (tmp_path / "nudge_valve.py").write_text(NUDGE)
     (tmp_path / "notes.txt").write_text("not a script")
     monkeypatch.chdir(tmp_path)
-    app = make_app()
-    cleanup_vlans.append(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await discovered(app, pilot)
+    async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("f3", "l")
         await pilot.pause()
         source = app.screen.query_one("#source", Input)
