@@ -23,7 +23,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, TabbedContent, TabPane
+from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from aso_runtime.bacnet import (
     BacnetError,
@@ -56,6 +56,7 @@ from .profile import load_profile
 log = logging.getLogger("aso.console")
 
 POINT_LOADS_IN_PARALLEL = 8
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class AsoConsoleApp(App[None]):
@@ -101,6 +102,10 @@ class AsoConsoleApp(App[None]):
         self.selection: NodeData | None = None
         self._poll_worker = None
         self._table_view: tuple | None = None
+        self._busy = False
+        self._tree_pending: dict[int, set[str]] = {}
+        self._spin_frame = 0
+        self._status_text = Text("ready", style="dim")
         self._filter_timer = None
         self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
 
@@ -138,14 +143,7 @@ class AsoConsoleApp(App[None]):
                 yield LogPane(self.log_records, id="log-pane")
         with Horizontal(id="statusbar"):
             yield InfoLine(id="status")
-            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
         yield Footer()
-
-    def _mode_text(self) -> Text:
-        text = Text("ready", style="dim")
-        if self.runtime.read_only:
-            text = Text.assemble(("READ-ONLY ", "bold reverse"), text)
-        return text
 
     def on_mount(self) -> None:
         # Everything built so far lives as long as the app: keep it out of the
@@ -158,13 +156,13 @@ class AsoConsoleApp(App[None]):
         self.panel = self.query_one(PriorityPanel)
         self.details = self.query_one("#details", InfoLine)
         self.status = self.query_one("#status", InfoLine)
-        self.status.update(self._mode_text())
-        self.progress = self.query_one("#progress", ProgressBar)
+        self._show_status()
         self.filter_box = self.query_one("#filter", Input)
         self.tabs = self.query_one(TabbedContent)
         self.command_pane = self.query_one(CommandPane)
         self.runner_pane = self.query_one(RunnerPane)
-        self.progress.display = False
+        self.set_interval(0.125, self._spin)
+        self.set_interval(0.25, self._flush_tree)
         self.device_tree.focus()
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(2.0, self.check_overrides)
@@ -179,12 +177,24 @@ class AsoConsoleApp(App[None]):
     # ----- status ---------------------------------------------------------------------------
 
     def set_status(self, message: str, *, busy: bool | None = None, style: str = "") -> None:
-        text = Text(message, style=style)
+        if busy is not None:
+            self._busy = busy
+        self._status_text = Text(message, style=style)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        # A spinner in the status text, not an animated progress bar: the bar
+        # redrew 60 times a second and cost a third of discovery's UI time.
+        text = Text.assemble((SPINNER[self._spin_frame % len(SPINNER)] + " ", "bold") if self._busy else "",
+                             self._status_text)
         if self.runtime.read_only:
             text = Text.assemble(("READ-ONLY ", "bold reverse"), text)
         self.status.update(text)
-        if busy is not None:
-            self.progress.display = busy
+
+    def _spin(self) -> None:
+        if self._busy:
+            self._spin_frame += 1
+            self._show_status()
 
     # ----- discovery ---------------------------------------------------------------------------
 
@@ -224,14 +234,13 @@ class AsoConsoleApp(App[None]):
         started = time.monotonic()
         self.discovery_started = self.discovery_started or started
         self.tree_complete.clear()
-        tree = self.device_tree
         self.set_status("Who-Is: waiting for I-Am...", busy=True)
         found = []
         loads = []
         try:
             async for info in who_is_stream(self.runtime.client, low, high, address=address, network=network):
                 device = self.site.add(info)
-                tree.add_device(device)
+                self._queue_tree(device.instance, "add")
                 found.append(device)
                 # Read its name and points now, while other I-Ams still arrive.
                 loads.append(asyncio.create_task(self._load_device(device.instance)))
@@ -249,6 +258,7 @@ class AsoConsoleApp(App[None]):
         finally:
             for load in loads:  # a new Who-Is cancelled this one
                 load.cancel()
+        self._flush_tree()
         self.discovery_seconds = time.monotonic() - started
         gc.freeze()  # the site model is long-lived too
         points = self.site.point_count()
@@ -275,11 +285,11 @@ class AsoConsoleApp(App[None]):
                                      [(device_id, ["object-name", "model-name", "vendor-name"])])
         except BacnetError as exc:
             device.offline, device.error = isinstance(exc, BacnetTimeout), str(exc)
-            self.device_tree.relabel(instance)
+            self._queue_tree(instance, "label")
             return
         got = {v.property: v.value for v in values if v.ok}
         device.name, device.model, device.vendor = got.get("object-name"), got.get("model-name"), got.get("vendor-name")
-        self.device_tree.relabel(instance)
+        self._queue_tree(instance, "label")
 
     async def load_points_now(self, instance: int) -> None:
         device = self.site.devices[instance]
@@ -293,9 +303,30 @@ class AsoConsoleApp(App[None]):
         else:
             device.offline = False
             device.points = {p.object_id: p for p in points}
-        self.device_tree.show_points(instance)
-        if self.selection is not None and self.selection.instance == instance:
-            self.show_selection(self.selection)
+        self._queue_tree(instance, "points")
+
+    def _queue_tree(self, instance: int, change: str) -> None:
+        """Tree changes wait for the next flush: during discovery every I-Am,
+        name and point list would otherwise redraw the whole tree (~30 ms a frame)."""
+        self._tree_pending.setdefault(instance, set()).add(change)
+
+    def _flush_tree(self) -> None:
+        if not self._tree_pending:
+            return
+        pending, self._tree_pending = self._tree_pending, {}
+        with self.batch_update():
+            for instance in sorted(pending):
+                changes = pending[instance]
+                device = self.site.devices[instance]
+                if "add" in changes:
+                    self.device_tree.add_device(device)
+                if "points" in changes:
+                    self.device_tree.show_points(instance)
+                    self._table_view = None  # its rows may have changed
+                    if self.selection is not None and self.selection.instance == instance:
+                        self.show_selection(self.selection)
+                elif "label" in changes:
+                    self.device_tree.relabel(instance)
 
     @on(DeviceTree.LoadPoints)
     def _load_points(self, message: DeviceTree.LoadPoints) -> None:
