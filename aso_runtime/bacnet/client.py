@@ -252,13 +252,9 @@ class BacnetClient:
                 raise
             except (ValueError, TypeError) as exc:
                 raise InvalidInput(f"{where}: {exc}") from None
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit):
                 raise
-            except Exception as exc:  # a stack bug must not escape as a traceback
-                raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
-            except BaseException as exc:
-                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
-                    raise
+            except BaseException as exc:  # a stack bug (bacpypes3 raises BaseExceptions) must not escape as a traceback
                 raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
 
     # ----- read ------------------------------------------------------------

@@ -242,18 +242,31 @@ async def wait_until_registered(app: Application, bbmd: str, timeout: float) -> 
 
 
 async def close_application(app: Application) -> None:
-    """Close sockets for real: wait for the endpoint tasks first (see notes)."""
+    """Close for real: sockets, timers and virtual-network membership.
+
+    bacpypes3's ``close()`` alone leaves sockets alive if the endpoint tasks
+    have not finished (see notes), a BBMD's table clock ticking, a foreign
+    device's re-registration timer, and a virtual-network node that other
+    apps still see.
+    """
     for link_layer in list(getattr(app, "link_layers", {}).values()):
         server = getattr(link_layer, "server", None)
-        tasks = list(getattr(server, "_transport_tasks", []) or [])
+        tasks = list(getattr(server, "_transport_tasks", None) or [])
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        # A foreign device keeps a re-registration timer; stop it.
-        if hasattr(link_layer, "unregister"):
+            _, pending = await asyncio.wait(tasks, timeout=1.0)
+            for task in pending:  # a bind retrying forever (address not on this host)
+                task.cancel()
+        handle = getattr(link_layer, "_fdt_clock_handle", None)  # a BBMD's 1 s table clock
+        if handle is not None:
+            handle.cancel()
+        if hasattr(link_layer, "unregister"):  # a foreign device's re-registration
             try:
                 link_layer.unregister()
             except Exception:
                 pass
+        node = getattr(link_layer, "node", None)
+        if node is not None and getattr(node, "lan", None) is not None:
+            node.lan.remove_node(node)
     app.close()
     # Transports close their sockets on the next loop iterations.
     for _ in range(3):

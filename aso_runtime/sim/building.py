@@ -219,31 +219,17 @@ class SimulatedBuilding:
             self._task = None
         apps = list(self._apps.values()) + ([self._router] if self._router is not None else [])
         for app in apps:
-            await self._close(app)
+            await close_application(app)
         self._apps.clear()
         self._router = None
         if self._owns_vlan and self.vlan is not None:
             drop_virtual_network(self.vlan)
         log.info("simulated building stopped")
 
-    @staticmethod
-    async def _close(app: Application) -> None:
-        for link_layer in app.link_layers.values():
-            server = getattr(link_layer, "server", None)
-            for task in getattr(server, "_transport_tasks", None) or []:
-                task.cancel()  # a bind still retrying (bacpypes3 retries forever) would hang the close
-            handle = getattr(link_layer, "_fdt_clock_handle", None)  # BBMD's 1 s table clock
-            if handle is not None:
-                handle.cancel()
-            node = getattr(link_layer, "node", None)
-            if node is not None and getattr(node, "lan", None) is not None:
-                node.lan.remove_node(node)  # a client still on the vlan must not see ghosts
-        await close_application(app)
-
     async def stop_device(self, instance: int) -> None:
         """Take one device off the network (it stops answering), like a tripped breaker."""
         app = self._apps.pop(instance)
-        await self._close(app)
+        await close_application(app)
         log.info("simulated device %s taken offline", instance)
 
     async def __aenter__(self) -> "SimulatedBuilding":
