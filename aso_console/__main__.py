@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="serve the embedded simulated building in this process and discover it")
     parser.add_argument("--demo-devices", type=int, default=8, metavar="N",
                         help="devices in the demo building (AHU, plant, meter and N-3 VAVs; default 8)")
+    parser.add_argument("--demo-port", type=int, default=47808, metavar="P",
+                        help="demo: the building's BBMD listens on 127.0.0.1:P, the console on P+1 (default 47808)")
     parser.add_argument("--address", help="local BACnet/IP address: IP/MASK[:PORT] or an interface name "
                                           "(default: the host's primary interface)")
     parser.add_argument("--instance", type=int, default=4194302, help="our device instance (default 4194302)")
@@ -75,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = ConsoleOptions(address=args.address, instance=args.instance, foreign=args.foreign, ttl=args.ttl,
                              timeout=args.timeout, read_only=args.read_only, demo=args.demo,
-                             demo_devices=max(8, args.demo_devices), profile=args.profile)
+                             demo_devices=max(8, args.demo_devices), profile=args.profile,
+                             demo_port=args.demo_port)
     try:
         return asyncio.run(run(options))
     except InvalidInput as exc:

@@ -37,7 +37,7 @@ from aso_runtime.bacnet import (
 from .commands import CommandRunner
 from .cov import CovWatcher
 from .live import LivePoller
-from .runtime import ConsoleOptions, ConsoleRuntime, open_runtime
+from .runtime import ConsoleOptions, ConsoleRuntime, demo_help, open_runtime
 from .screens.help import HelpScreen
 from .screens.write_modal import PointForWrite, WriteRequest, WriteScreen
 from .site import Site, is_commandable_type
@@ -169,6 +169,9 @@ class AsoConsoleApp(App[None]):
         self.set_interval(0.1, self._flush_cov)
         if self.discover_on_start:
             self.discover()
+        options = self.runtime.options
+        if options.demo and options.vlan is None:
+            self.notify(demo_help(options), title="Demo", timeout=15)
         if self.options is not None and self.options.profile:
             self.apply_profile(self.options.profile)
         elif self.runtime.options.profile:

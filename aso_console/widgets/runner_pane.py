@@ -155,7 +155,8 @@ class RunnerPane(Vertical):
         events, self._pending[:] = list(self._pending), []
         shown = []
         for event in events:
-            if event.kind in ("log", "warning", "release", "override") or (event.kind == "state" and not event.aso):
+            # 'release' and 'warning' events are also logged by the ASO's logger: show them once.
+            if event.kind in ("log", "override") or (event.kind == "state" and not event.aso):
                 line = self._format(event)
                 self.combined.append(line)
                 if event.aso:

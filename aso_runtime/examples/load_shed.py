@@ -46,6 +46,7 @@ class LoadShed(SiteAso):
     async def on_step(self) -> None:
         kw = await self.bacnet_read(self.meter, METER_KW)
         now = self.clock()
+        self.log.info("demand %.1f kW (limit %.1f kW), stage %d of %d", kw, self.kw_limit, self.stage, STAGES)
         self.above_since = (self.above_since or now) if kw > self.kw_limit else None
         self.below_since = (self.below_since or now) if kw < self.kw_limit - self.kw_deadband else None
         if self.above_since is not None and self.stage < STAGES and now - self.above_since >= self.stage_up_delay:
