@@ -91,7 +91,7 @@ async def test_load_start_watch_stop_and_release(cleanup_vlans, tmp_path):
         assert "nudging the heating valve" in log_text(app)
         overrides = app.query_one(OverrideTable)
         assert overrides.row_count == 1
-        assert "analog-output,2" in str(overrides.get_row_at(0)[0])
+        assert str(overrides.get_row_at(0)[0]) == "1001 AO2"
         table = app.query_one(InstanceTable)
         assert str(table.get_cell("Nudge", "state")) == "running"
         # Stop with one key: the release is verified in the point's priority array.

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, RichLog, Static
 
 from aso_runtime.aso import AsoEvent, AsoRunner
+from aso_runtime.bacnet.ids import short_id
 
 from .point_table import format_value
 
@@ -31,8 +32,8 @@ LOG_LINES_KEPT = 2000
 INSTANCE_COLUMNS = (("name", "Name", 16), ("class", "Class", 16), ("state", "State", 8), ("steps", "Steps", 6),
                     ("last", "Last step", 9), ("dur", "ms", 5), ("enable", "Enable", 8), ("held", "Held", 4),
                     ("error", "Last error", 30), ("source", "Source", 24))
-OVERRIDE_COLUMNS = (("point", "Point", 18), ("priority", "P", 2), ("value", "Value", 7), ("since", "Since", 8),
-                    ("status", "Status", 18))
+OVERRIDE_COLUMNS = (("point", "Point", 12), ("priority", "P", 2), ("value", "Value", 7), ("since", "Since", 8),
+                    ("status", "Status", 20))
 
 
 def _clock(timestamp: float | None) -> str:
@@ -136,7 +137,7 @@ class RunnerPane(Vertical):
         with Horizontal(id="lower"):
             with Vertical():
                 yield Static("Log: all ASOs", id="log-title")
-                yield RichLog(id="aso-log", max_lines=LOG_LINES_KEPT, wrap=True, markup=False, highlight=False)
+                yield RichLog(id="aso-log", max_lines=LOG_LINES_KEPT, wrap=True, min_width=20, markup=False, highlight=False)
             with Vertical(id="overrides-box"):
                 yield Static("Held overrides", id="overrides-title")
                 yield OverrideTable(id="overrides")
@@ -213,7 +214,8 @@ class RunnerPane(Vertical):
             key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
             keys.add(key)
             status = self.override_status.get(key, "")
-            cells = [f"{override.device} {override.object_id}", str(override.priority), format_value(override.value),
+            cells = [f"{override.device} {short_id(override.object_id)}", str(override.priority),
+                     format_value(override.value),
                      _clock(override.since), Text(status, style="bold red" if "conflict" in status else "green")]
             if key not in table.rows:
                 table.add_row(*cells, key=key)
