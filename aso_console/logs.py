@@ -35,6 +35,7 @@ def setup_logging(level: int = logging.INFO) -> tuple[queue.SimpleQueue, Path]:
     root.addHandler(file_handler)
     root.addHandler(logging.handlers.QueueHandler(records))
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn would otherwise print on the screen
     # bacpypes3 is chatty at INFO about routine things; keep its warnings.
     logging.getLogger("bacpypes3").setLevel(logging.WARNING)
     return records, path
