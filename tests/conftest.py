@@ -44,6 +44,15 @@ def vlan_name():
 
 
 @pytest.fixture
+def cleanup_vlans():
+    """Console apps append themselves; their demo virtual networks are dropped after."""
+    apps = []
+    yield apps
+    for app in apps:
+        drop_virtual_network(app.test_vlan)
+
+
+@pytest.fixture
 async def field_device(vlan_name):
     """A device like a field controller: instance 1001 at MAC 2, commandable points."""
     app = build_application(

@@ -17,7 +17,6 @@ from aso_console.widgets.device_tree import DeviceTree
 from aso_console.widgets.point_table import PointTable
 from aso_console.widgets.priority_panel import PriorityPanel, SlotTable
 from aso_runtime.bacnet import open_client
-from aso_runtime.bacnet.local import drop_virtual_network
 
 _vlans = itertools.count(1)
 
@@ -32,14 +31,6 @@ def make_app(read_only: bool = False, devices: int = 8, **kwargs) -> AsoConsoleA
     app = AsoConsoleApp(options=options, poll_interval=0.3, **kwargs)
     app.test_vlan = vlan
     return app
-
-
-@pytest.fixture
-def cleanup_vlans():
-    apps = []
-    yield apps
-    for app in apps:
-        drop_virtual_network(app.test_vlan)
 
 
 async def discovered(app: AsoConsoleApp, pilot) -> None:

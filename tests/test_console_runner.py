@@ -11,8 +11,7 @@ import sys
 import textwrap
 import time
 
-import pytest
-from textual.widgets import Input, Label, TabbedContent
+from textual.widgets import Input, Label
 
 from aso_console.screens.confirm import ConfirmScreen
 from aso_console.screens.load_modal import LoadScreen
@@ -20,7 +19,7 @@ from aso_console.widgets.runner_pane import InstanceTable, OverrideTable, Runner
 from aso_runtime.bacnet import open_client
 from aso_runtime.sim import SimulatedBuilding
 
-from .test_console import cleanup_vlans, discovered, make_app, opened  # noqa: F401 (fixture)
+from .test_console import discovered, make_app, opened
 
 VALVE = "analog-output,2"  # AHU-1 heating valve
 

@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import os
 
-import pytest
 
 from aso_console.app import AsoConsoleApp
 from aso_console.runtime import ConsoleOptions

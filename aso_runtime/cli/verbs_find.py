@@ -7,7 +7,6 @@ summary line. With --json the document is printed at the end.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -20,7 +19,6 @@ from aso_runtime.bacnet import (
     discover_site,
     parse_object_id,
     who_has,
-    who_is,
     who_is_router_to_network,
     who_is_stream,
 )
