@@ -158,12 +158,15 @@ class RunnerPane(Vertical):
         for event in events:
             # 'release' and 'warning' events are also logged by the ASO's logger: show them once.
             if event.kind in ("log", "override") or (event.kind == "state" and not event.aso):
-                line = self._format(event)
-                self.combined.append(line)
+                combined = self._format(event, with_name=True)
+                self.combined.append(combined)
                 if event.aso:
-                    self.logs[event.aso].append(line)
-                if self.showing is None or self.showing == event.aso:
-                    shown.append(line)
+                    own = self._format(event, with_name=False)  # its own view needs no name
+                    self.logs[event.aso].append(own)
+                    if self.showing == event.aso:
+                        shown.append(own)
+                if self.showing is None:
+                    shown.append(combined)
         log_view = self.query_one("#aso-log", RichLog)
         follow = log_view.is_vertical_scroll_end  # scrolled up to read? then stay there
         for line in shown:
@@ -171,9 +174,11 @@ class RunnerPane(Vertical):
         self.refresh_instances()
 
     @staticmethod
-    def _format(event: AsoEvent) -> Text:
+    def _format(event: AsoEvent, with_name: bool) -> Text:
         style = "bold red" if event.level >= logging.ERROR else "yellow" if event.level >= logging.WARNING else ""
-        head = Text.assemble((_clock(event.time) + " ", "dim"), (f"{event.aso or 'host'}: ", "cyan"))
+        head = Text(_clock(event.time) + " ", style="dim")
+        if with_name:
+            head.append(f"{event.aso or 'host'}: ", style="cyan")
         first, *rest = (event.message or "").splitlines() or [""]
         text = head + Text(first, style=style)
         for extra in rest:  # tracebacks keep their shape
