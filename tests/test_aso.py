@@ -377,3 +377,26 @@ async def test_print_is_logged_once_per_call_across_disable_and_enable(host, tmp
     await until(lambda: len(lines) >= 2)
     await asyncio.sleep(0.2)
     assert lines == ["one step", "one step"]
+
+
+def test_ledger_rotates_and_keeps_only_what_is_held(tmp_path):
+    from aso_runtime.aso.ledger import orphan_journals, replay
+
+    ledger = Ledger.open(tmp_path, max_records=10)
+    for step in range(25):  # months of steps, in miniature
+        ledger.record_write("shed", DEVICE, "analog-value,1", "present-value", 13, float(step))
+    ledger.record_write("shed", DEVICE, "analog-value,2", "present-value", 13, 1.0)
+    ledger.record_release("shed", DEVICE, "analog-value,2", "present-value", 13)
+    journals = list(tmp_path.glob("*.jsonl"))
+    assert journals == [ledger.path]  # the old journals are gone
+    assert len(ledger.path.read_text().splitlines()) < 10
+    held = replay(ledger.path)
+    assert [(o.object_id, o.value) for o in held] == [("analog-value,1", 24.0)]
+    first = ledger.held()[0].since
+    ledger.record_write("shed", DEVICE, "analog-value,1", "present-value", 13, 99.0)
+    assert ledger.held()[0].since == first  # "since" is when the override began
+    assert list(orphan_journals(tmp_path)) == []  # ours is locked: not an orphan
+    ledger._handle.close()  # die without a clean close
+    (orphan,) = list(orphan_journals(tmp_path))
+    assert [(o.object_id, o.value) for o in orphan.overrides] == [("analog-value,1", 99.0)]
+    orphan.settle([])

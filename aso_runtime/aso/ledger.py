@@ -55,35 +55,82 @@ def _key(aso: str, device: str, object_id: str, property: str, priority: int) ->
     return (aso, device, object_id, property, int(priority))
 
 
+# A journal is rewritten with only what is still held after this many records:
+# an ASO writing ten points a minute for months must not fill the disk.
+MAX_RECORDS = 10_000
+
+
+def _create(directory: Path, host: str) -> tuple[Path, Any]:
+    """A new journal file, locked by us; the name is unique to this process and moment."""
+    for attempt in range(1000):
+        path = directory / f"{host}-{os.getpid()}-{int(time.time() * 1000)}-{attempt}.jsonl"
+        try:
+            handle = open(path, "x", encoding="utf-8")
+        except FileExistsError:
+            continue
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return path, handle
+    raise RuntimeError(f"cannot create a journal in {directory}")
+
+
 class Ledger:
     """Journal of one host process. Open with :meth:`open`, close when done."""
 
-    def __init__(self, path: Path, handle: Any) -> None:
+    def __init__(self, path: Path, handle: Any, host: str = "aso", max_records: int = MAX_RECORDS) -> None:
         self.path = path
         self._handle = handle
+        self._host = host
         self._held: dict[tuple, Override] = {}
+        self._records = 0
+        self.max_records = max_records
 
     @classmethod
-    def open(cls, directory: Path | None = None, host: str = "aso") -> "Ledger":
+    def open(cls, directory: Path | None = None, host: str = "aso", max_records: int = MAX_RECORDS) -> "Ledger":
         directory = directory or ledger_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{host}-{os.getpid()}-{int(time.time() * 1000)}.jsonl"
-        handle = open(path, "a", encoding="utf-8")
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return cls(path, handle)
+        path, handle = _create(directory, host)
+        return cls(path, handle, host, max_records)
 
     # ----- journal -----------------------------------------------------------
 
     def _append(self, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(record, default=str) + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        self._write(self._handle, [record])
+        self._records += 1
+        if self._records >= self.max_records:
+            self._rotate()
+
+    @staticmethod
+    def _write(handle: Any, records: list[dict[str, Any]]) -> None:
+        handle.write("".join(json.dumps(record, default=str) + "\n" for record in records))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def _rotate(self) -> None:
+        """Start a new journal with only the held points, then drop the old one.
+
+        The old file stays locked until it is unlinked, so no other host can
+        take it for a dead one's; a crash in between leaves two journals that
+        describe the same overrides, and releasing twice is harmless (the
+        second finds the slot empty).
+        """
+        path, handle = _create(self.path.parent, self._host)
+        self._write(handle, [{"event": "write", **o.to_dict()} for o in self._held.values()])
+        old_path, old_handle = self.path, self._handle
+        self.path, self._handle, self._records = path, handle, len(self._held)
+        old_path.unlink(missing_ok=True)
+        fcntl.flock(old_handle.fileno(), fcntl.LOCK_UN)
+        old_handle.close()
 
     def record_write(self, aso: str, device: str, object_id: str, property: str, priority: int, value: Any) -> Override:
-        """Journal a write about to be sent; the point counts as held from now."""
-        override = Override(aso, device, object_id, property, int(priority), value, time.time())
+        """Journal a write about to be sent; the point counts as held from now.
+
+        Writing a point already held keeps its "since" (when the override began).
+        """
+        key = _key(aso, device, object_id, property, priority)
+        earlier = self._held.get(key)
+        override = Override(*key, value=value, since=earlier.since if earlier else time.time())
+        self._held[key] = override  # before the append: a rotation it triggers must include it
         self._append({"event": "write", **override.to_dict()})
-        self._held[override.key] = override
         return override
 
     def record_release(self, aso: str, device: str, object_id: str, property: str, priority: int, how: str = "released") -> None:
