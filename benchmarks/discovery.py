@@ -244,7 +244,7 @@ async def worker_aso(args, stream: bool) -> dict:
 
 
 def _aso_props(oid: str) -> list[str]:
-    from aso_runtime.bacnet.discovery import properties_for
+    from aso_runtime.bacnet.points import properties_for
 
     return properties_for(oid.split(",")[0])
 

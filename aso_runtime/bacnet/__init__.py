@@ -5,13 +5,9 @@
 >>> await client.read(devices[0], "ai,1")
 """
 
-from .client import BacnetClient, read_many, read_singly
+from .client import BacnetClient
 from .discovery import (
-    DeviceDiscovery,
-    discover_objects,
-    discover_site,
     find_device,
-    object_list,
     who_has,
     who_is,
     who_is_router_to_network,
@@ -28,6 +24,8 @@ from .errors import (
 )
 from .ids import ObjectId, parse_object_id, parse_property
 from .local import LocalDevice
+from .points import DeviceDiscovery, discover_objects, discover_site, object_list
+from .reads import read_many, read_singly
 from .session import open_client
 from .types import (
     DeviceInfo,

@@ -17,13 +17,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from bacpypes3.apdu import (
-    AbortPDU,
     ErrorRejectAbortNack,
     ReadPropertyACK,
     ReadPropertyMultipleACK,
     ReadPropertyMultipleRequest,
     ReadPropertyRequest,
-    RejectPDU,
     WritePropertyMultipleRequest,
     WritePropertyRequest,
 )
@@ -39,16 +37,16 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import Null, ObjectIdentifier
 
 from .errors import (
-    BacnetAbort,
     BacnetError,
-    BacnetReject,
     BacnetRemoteError,
     BacnetTimeout,
     InvalidInput,
 )
 from .ids import ObjectId, parse_object_id, parse_property
-from .types import DeviceInfo, PriorityArray, PrioritySlot, PropertyValue, priority_name
-from .values import coerce_for_write, decode_any, is_null, object_id_text, property_datatype
+from .types import DeviceInfo, PriorityArray, PropertyValue
+from .decode import decode_rpm, priority_slots
+from .translate import translate
+from .values import coerce_for_write, decode_any, is_null, property_datatype
 
 log = logging.getLogger("aso.bacnet")
 
@@ -334,7 +332,7 @@ class BacnetClient:
             ack = await self.app.request(req)
             if not isinstance(ack, ReadPropertyMultipleACK):
                 raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
-            return _decode_rpm(ack)
+            return decode_rpm(ack)
 
         return await self._call(where, address, request, timeout)
 
@@ -475,6 +473,8 @@ class BacnetClient:
         """
         oid = parse_object_id(object_id)
         props = ["priority-array", "relinquish-default", "present-value", "current-command-priority"]
+        from .reads import read_many  # reads builds on this module
+
         values = await read_many(self, device, [(oid, props)], timeout=timeout)
         by_name = {v.property: v for v in values}
         array = by_name.get("priority-array")
@@ -488,7 +488,7 @@ class BacnetClient:
                 error_class,
                 error_code,
             )
-        slots = _slots(oid, array.value)
+        slots = priority_slots(oid, array.value)
         ccp = by_name.get("current-command-priority")
         ccp_value = ccp.value if ccp is not None and ccp.ok else None
         if not isinstance(ccp_value, int):
@@ -519,150 +519,3 @@ def _reference(prop: str, index: int | None) -> PropertyReference:
     if index is not None:
         ref.propertyArrayIndex = index
     return ref
-
-
-def _property_text(prop: Any) -> str:
-    text = str(prop)
-    return text if text else str(int(prop))
-
-
-def _decode_rpm(ack: ReadPropertyMultipleACK) -> list[PropertyValue]:
-    """Decode each element on its own so one odd value cannot poison the batch."""
-    results = []
-    for access_result in ack.listOfReadAccessResults:
-        raw_oid = access_result.objectIdentifier
-        oid_text = object_id_text(raw_oid)
-        for element in access_result.listOfResults:
-            prop = element.propertyIdentifier
-            index = element.propertyArrayIndex
-            read_result = element.readResult
-            name = _property_text(prop)
-            if read_result.propertyAccessError is not None:
-                error = read_result.propertyAccessError
-                results.append(PropertyValue(oid_text, name, index, None, f"{error.errorClass}:{error.errorCode}"))
-                continue
-            datatype = property_datatype(int(raw_oid[0]), prop)
-            try:
-                value = decode_any(read_result.propertyValue, datatype, index)
-            except Exception as exc:
-                results.append(PropertyValue(oid_text, name, index, None, f"decode:{exc}"))
-                continue
-            results.append(PropertyValue(oid_text, name, index, value))
-    return results
-
-
-def _slots(oid: ObjectId, raw: Any) -> list[PrioritySlot]:
-    """Plain slots from the decoded priority array (list of 16 values or Nones).
-
-    ``decode_any`` already reduced each PriorityValue choice to its value;
-    binary slots arrive as enumerated ints or names: show them as
-    active/inactive like the present value.
-    """
-    values = list(raw or [])[:16] + [None] * max(0, 16 - len(raw or []))
-    slots = []
-    for priority, value in enumerate(values, start=1):
-        kind = _kind(value)
-        if oid.type.startswith("binary") and kind in ("unsigned", "enumerated"):
-            value = {0: "inactive", 1: "active"}.get(value, value)
-            kind = "enumerated"
-        slots.append(PrioritySlot(priority, priority_name(priority), value, kind))
-    return slots
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, int):
-        return "unsigned"
-    if isinstance(value, str):
-        return "enumerated"
-    return "constructed"
-
-
-def translate(where: str, exc: BaseException) -> BacnetError:
-    """bacpypes3 Error/Reject/Abort -> our exception, one line."""
-    if isinstance(exc, RejectPDU):
-        reason = str(getattr(exc, "apduAbortRejectReason", "other"))
-        return BacnetReject(f"{where}: rejected by the device ({reason})", reason)
-    if isinstance(exc, AbortPDU):
-        reason = str(getattr(exc, "apduAbortRejectReason", "other"))
-        if reason in ("no-response", "tsm-timeout"):
-            return BacnetTimeout(f"{where}: no answer (device offline or unreachable?)")
-        return BacnetAbort(f"{where}: aborted ({reason})", reason)
-    error_class = str(getattr(exc, "errorClass", "") or "unknown")
-    error_code = str(getattr(exc, "errorCode", "") or "unknown")
-    hint = _HINTS.get(error_code, "")
-    return BacnetRemoteError(f"{where}: {error_class}: {error_code}{hint}", error_class, error_code)
-
-
-_HINTS = {
-    "unknown-object": " (no such object on this device; check the point list with `aso discover`)",
-    "unknown-property": " (this object type does not have that property)",
-    "write-access-denied": " (property is read-only on this device; commandable points take a priority)",
-    "value-out-of-range": " (the device refused the value's range)",
-    "invalid-data-type": " (the device expects another data type)",
-}
-
-
-async def read_many(
-    client: BacnetClient,
-    device: "str | int | DeviceInfo",
-    requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
-    *,
-    timeout: float | None = None,
-) -> list[PropertyValue]:
-    """RPM with fallbacks: single reads if the device rejects RPM or the batch fails.
-
-    Never raises for one bad property; raises only if the device is not
-    answering at all (timeout) or the input is invalid.
-    """
-    address, _ = await client.resolve(device)
-    key = str(address)
-    if key not in client.no_rpm:
-        try:
-            return await client.read_multiple(device, requests, timeout=timeout)
-        except BacnetTimeout:
-            raise
-        except BacnetReject as exc:
-            if exc.reason in ("unrecognized-service",):
-                client.no_rpm.add(key)
-        except BacnetRemoteError as exc:
-            if exc.error_code in ("service-request-denied", "unrecognized-service"):
-                client.no_rpm.add(key)
-        except (BacnetAbort, BacnetError) as exc:
-            if isinstance(exc, InvalidInput):
-                raise
-    return await read_singly(client, device, requests, timeout=timeout)
-
-
-async def read_singly(
-    client: BacnetClient,
-    device: "str | int | DeviceInfo",
-    requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
-    *,
-    timeout: float | None = None,
-) -> list[PropertyValue]:
-    """One ReadProperty per property, concurrently (bounded by the device limit)."""
-
-    async def one(oid: ObjectId, prop_text: str) -> PropertyValue:
-        prop, index = parse_property(prop_text)
-        try:
-            value = await client.read(device, oid, prop, index, timeout=timeout)
-        except BacnetTimeout:
-            raise
-        except BacnetRemoteError as exc:
-            return PropertyValue(str(oid), prop, index, None, f"{exc.error_class}:{exc.error_code}")
-        except BacnetError as exc:
-            return PropertyValue(str(oid), prop, index, None, str(exc))
-        return PropertyValue(str(oid), prop, index, value)
-
-    jobs = []
-    for object_id, props in requests:
-        oid = parse_object_id(object_id)
-        for prop in [props] if isinstance(props, str) else props:
-            jobs.append(one(oid, prop))
-    return list(await asyncio.gather(*jobs))
