@@ -35,11 +35,12 @@ from aso_runtime.bacnet import (
 )
 
 from .commands import CommandRunner
+from .runner_actions import RunnerActions
+from .write_actions import WriteActions
 from .cov import CovWatcher
 from .live import LivePoller
 from .runtime import ConsoleOptions, ConsoleRuntime, demo_help, open_runtime
 from .screens.help import HelpScreen
-from .screens.write_modal import PointForWrite, WriteRequest, WriteScreen
 from .site import Site, is_commandable_type
 from .widgets.command_pane import CommandPane
 from .widgets.device_tree import DeviceTree, NodeData
@@ -47,11 +48,8 @@ from .widgets.info_line import InfoLine
 from .widgets.log_pane import LogPane
 from .widgets.point_table import PointTable
 from .widgets.priority_panel import PriorityPanel, SlotTable
-from .widgets.runner_pane import InstanceTable, OverrideTable, RunnerPane
-from .screens.load_modal import LoadRequest, LoadScreen
-from .screens.confirm import ConfirmScreen
+from .widgets.runner_pane import InstanceTable, RunnerPane
 from .screens.discover_modal import DiscoverRequest, DiscoverScreen
-from .profile import load_profile
 
 log = logging.getLogger("aso.console")
 
@@ -59,7 +57,7 @@ POINT_LOADS_IN_PARALLEL = 8
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
-class AsoConsoleApp(App[None]):
+class AsoConsoleApp(WriteActions, RunnerActions, App[None]):
     """Commission a BACnet site from the keyboard."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
@@ -404,90 +402,6 @@ class AsoConsoleApp(App[None]):
         state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
         self.points.update_point(instance, object_id, state)
 
-    # ----- writing -----------------------------------------------------------------------------------
-
-    def _refuse_if_read_only(self) -> bool:
-        if self.runtime.read_only:
-            self.notify("Read-only mode (--read-only): writes and releases are disabled.", severity="warning",
-                        title="Refused")
-            return True
-        return False
-
-    @on(PointTable.WriteRequested)
-    def _write_from_table(self, message: PointTable.WriteRequested) -> None:
-        self.request_write(message.instance, message.object_id, 8)
-
-    @on(SlotTable.WriteSlot)
-    def _write_slot(self, message: SlotTable.WriteSlot) -> None:
-        panel = self.panel
-        if panel.object_id is not None:
-            self.request_write(panel.instance, panel.object_id, message.priority)
-
-    @on(SlotTable.ReleaseSlot)
-    def _release_slot(self, message: SlotTable.ReleaseSlot) -> None:
-        panel = self.panel
-        if panel.object_id is None or self._refuse_if_read_only():
-            return
-        self.release(panel.instance, panel.object_id, message.priority)
-
-    @work(exclusive=True, group="write", exit_on_error=False)
-    async def request_write(self, instance: int, object_id: str, priority: int) -> None:
-        if self._refuse_if_read_only():
-            return
-        if not is_commandable_type(object_id):
-            self.notify(f"{object_id} is not commandable: no priority to write at", severity="warning")
-            return
-        point = self.site.point(instance, object_id)
-        device = self.site.devices[instance].info
-        state_texts: tuple[str, ...] = ()
-        present = self.site.live.get((instance, object_id), {}).get("present-value",
-                                                                     point.present_value if point else None)
-        if object_id.startswith("multi-state"):
-            try:
-                texts = await self.runtime.client.read(device, object_id, "state-text")
-                state_texts = tuple(str(t) for t in texts or ())
-            except BacnetError:
-                state_texts = ()
-        request: WriteRequest | None = await self.push_screen_wait(
-            WriteScreen(PointForWrite(instance, object_id, (point.name if point else None) or object_id, present,
-                                      state_texts), priority))
-        if request is None:
-            return
-        try:
-            await self.runtime.client.write(device, object_id, request.value, request.priority)
-        except BacnetError as exc:
-            self.notify(str(exc), severity="error", title="Write failed")
-            return
-        log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
-                    request.priority)
-        self.notify(f"Wrote {request.value} to {object_id} at priority {request.priority}", title="Written")
-        await self._refresh_point(instance, object_id)
-
-    @work(exclusive=True, group="write", exit_on_error=False)
-    async def release(self, instance: int, object_id: str, priority: int) -> None:
-        device = self.site.devices[instance].info
-        try:
-            await self.runtime.client.release(device, object_id, priority)
-        except BacnetError as exc:
-            self.notify(str(exc), severity="error", title="Release failed")
-            return
-        log.warning("operator released device %s %s at priority %d", instance, object_id, priority)
-        self.notify(f"Released {object_id} at priority {priority}", title="Released")
-        await self._refresh_point(instance, object_id)
-
-    async def _refresh_point(self, instance: int, object_id: str) -> None:
-        """Read the array back after a write or release and show it everywhere."""
-        try:
-            array = await self.runtime.client.priority_array(self.site.devices[instance].info, object_id)
-        except BacnetError as exc:
-            self.notify(str(exc), severity="error", title="Read-back failed")
-            return
-        point = self.site.point(instance, object_id)
-        self.panel.show(instance, object_id, (point.name if point else None) or object_id, array)
-        state = self.site.live.setdefault((instance, object_id), {})
-        state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
-        self.points.update_point(instance, object_id, state)
-
     # ----- live values ---------------------------------------------------------------------------------
 
     def _cov_changed(self, instance: int, object_id: str) -> None:
@@ -557,112 +471,6 @@ class AsoConsoleApp(App[None]):
         box.add_class("hidden")
         self.device_tree.apply_filter("")
         self.device_tree.focus()
-
-    # ----- runner -------------------------------------------------------------------------------------
-
-    def apply_profile(self, path: str) -> None:
-        """Load (and optionally start) the ASOs a profile file lists."""
-        try:
-            entries = load_profile(path)
-        except Exception as exc:
-            self.notify(str(exc), severity="error", title="Profile")
-            return
-        for entry in entries:
-            self._load_aso(entry)
-
-    def _load_aso(self, request: LoadRequest) -> None:
-        runner = self.runtime.runner
-        try:
-            instance = runner.load(request.source, name=request.name, **request.params)
-        except Exception as exc:
-            self.notify(f"{request.source}: {exc}", severity="error", title="Load refused")
-            return
-        if request.start:
-            if self._refuse_if_read_only():
-                return
-            instance.start()
-        self.runner_pane.refresh_instances()
-        self.notify(f"Loaded {instance.name} ({instance.class_name})" + (" and started" if request.start else ""))
-
-    @on(InstanceTable.Action)
-    def _runner_action(self, message: InstanceTable.Action) -> None:
-        pane = self.runner_pane
-        if message.action == "load":
-            self.push_screen(LoadScreen(), lambda request: self._load_aso(request) if request else None)
-        elif message.action == "combined":
-            pane.show_log(None)
-        elif message.name is None:
-            self.notify("Load an ASO first (l)", severity="warning")
-        elif message.action == "start":
-            if not self._refuse_if_read_only():
-                self.runtime.runner.start(message.name)
-        elif message.action in ("stop", "restart"):
-            self.stop_aso(message.name, restart=message.action == "restart")
-
-    @work(group="runner", exit_on_error=False)
-    async def stop_aso(self, name: str, restart: bool = False) -> None:
-        results = await self.runtime.runner.stop(name)
-        failed = [r for r in results if not r.ok]
-        summary = f"{name} stopped; {len(results) - len(failed)} override(s) released and verified"
-        if failed:
-            self.notify(summary + f"; {len(failed)} NOT verified: " + "; ".join(map(str, failed)),
-                        severity="error", title="Release failed", timeout=15)
-        else:
-            self.notify(summary, title="Stopped")
-        if restart and not self._refuse_if_read_only():
-            self.runtime.runner.start(name)
-        self.runner_pane.refresh_instances()
-
-    @on(OverrideTable.Release)
-    def _release_override(self, message: OverrideTable.Release) -> None:
-        name = self.runner_pane.selected()
-        if name is not None:
-            self.release_overrides(name, message.key)
-
-    @work(group="runner", exit_on_error=False)
-    async def release_overrides(self, name: str, key: str | None) -> None:
-        runner = self.runtime.runner
-        if key is None:
-            results = await runner.release_held(name)
-        else:
-            _, device, object_id, priority = key.split("|")
-            result = await runner.release_one(name, device, object_id, int(priority))
-            results = [result] if result else []
-        for result in results:
-            self.notify(str(result), severity="information" if result.ok else "error", title="Release")
-        self.runner_pane.refresh_instances()
-
-    @work(exclusive=True, group="override-check", exit_on_error=False)
-    async def check_overrides(self) -> None:
-        """Is each held override of the selected ASO winning, or beaten by someone above it?"""
-        pane = self.runner_pane
-        if self.tabs.active != "runner" or pane.selected() is None:
-            return
-        for override in self.runtime.runner.ledger.held(pane.selected()):
-            key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
-            try:
-                array = await self.runtime.client.priority_array(override.device, override.object_id)
-            except BacnetError as exc:
-                pane.override_status[key] = f"unreadable: {exc}"[:60]
-                continue
-            winning = array.winning
-            if winning is not None and winning.priority < override.priority:
-                pane.override_status[key] = f"conflict: @{winning.priority} holds {winning.value}"
-            elif winning is not None and winning.priority == override.priority:
-                pane.override_status[key] = "winning"
-            else:
-                pane.override_status[key] = "not in array"
-        pane.refresh_overrides()
-
-    def action_quit(self) -> None:
-        """Quit; with ASOs running, ask first (they are stopped and released on exit)."""
-        running = [i.name for i in self.runtime.runner.instances.values() if i.running]
-        if not running:
-            self.exit()
-            return
-        question = (f"{len(running)} ASO(s) running ({', '.join(running)}). Quit, stopping them and "
-                    "releasing every override they hold?")
-        self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
 
     # ----- misc -------------------------------------------------------------------------------------------
 
