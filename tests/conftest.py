@@ -12,18 +12,13 @@ import os
 import pytest
 
 from aso_runtime.bacnet import open_client
-from aso_runtime.bacnet.application import AsoApplication
 from aso_runtime.bacnet.local import (
-    LocalDevice,
-    build_application,
     close_application,
-    device_object,
     drop_virtual_network,
     ensure_virtual_network,
-    virtual_port,
 )
 
-from .peers import field_objects
+from .peers import serve_field_device
 
 _names = itertools.count(1)
 
@@ -55,10 +50,7 @@ def cleanup_vlans():
 @pytest.fixture
 async def field_device(vlan_name):
     """A device like a field controller: instance 1001 at MAC 2, commandable points."""
-    app = build_application(
-        AsoApplication,
-        [device_object(LocalDevice(instance=1001, name="FC-1001")), virtual_port(vlan_name, 2), *field_objects()],
-    )
+    app = serve_field_device(vlan_name, 2, 1001)
     yield app
     await close_application(app)
 

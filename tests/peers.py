@@ -7,6 +7,9 @@ from bacpypes3.local.binary import BinaryValueObject
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.multistate import MultiStateValueObject
 
+from aso_runtime.bacnet.application import AsoApplication
+from aso_runtime.bacnet.local import LocalDevice, build_application, device_object, virtual_port
+
 
 class CommandableAnalogValue(Commandable, AnalogValueObject):
     pass
@@ -46,3 +49,16 @@ def field_objects(points: int = 0) -> list:
         objects.append(AnalogInputObject(objectIdentifier=("analog-input", 100 + n), objectName=f"Sensor {n:03d} Temperature",
                                          presentValue=float(n), units="degreesFahrenheit", statusFlags=flags, outOfService=False))
     return objects
+
+
+def serve_field_device(vlan: str, mac: int, instance: int, points: int = 0, **device):
+    """A genuine bacpypes3 device with :func:`field_objects` on a virtual network.
+
+    ``device`` goes to LocalDevice (max_apdu, segmentation...); the name is FC-<instance>.
+    Must run inside the event loop; close with ``close_application``.
+    """
+    device.setdefault("name", f"FC-{instance}")
+    return build_application(
+        AsoApplication,
+        [device_object(LocalDevice(instance=instance, **device)), virtual_port(vlan, mac), *field_objects(points)],
+    )

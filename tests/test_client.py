@@ -17,10 +17,9 @@ from aso_runtime.bacnet import (
     who_is,
     who_is_stream,
 )
-from aso_runtime.bacnet.application import AsoApplication
-from aso_runtime.bacnet.local import LocalDevice, build_application, close_application, device_object, virtual_port
+from aso_runtime.bacnet.local import close_application
 
-from .peers import field_objects
+from .peers import serve_field_device
 
 
 async def test_who_is_finds_device_with_its_i_am_details(client):
@@ -202,11 +201,8 @@ async def test_discover_objects_lists_every_point(client):
 
 async def test_discovery_of_a_small_non_segmenting_controller(vlan_name, client):
     """No segmentation: a 306-object list does not fit one answer; index by index, small RPM batches."""
-    app = build_application(
-        AsoApplication,
-        [device_object(LocalDevice(instance=1002, name="FC-small", max_apdu=480, segmentation="no-segmentation")),
-         virtual_port(vlan_name, 3), *field_objects(points=300)],
-    )
+    app = serve_field_device(vlan_name, 3, 1002, points=300, name="FC-small", max_apdu=480,
+                             segmentation="no-segmentation")
     try:
         devices = {d.instance: d for d in await who_is(client)}
         small = devices[1002]
@@ -259,10 +255,7 @@ async def test_remote_network_without_a_router_is_a_clear_error(client):
 async def test_discover_site_reads_each_device_as_its_i_am_arrives(vlan_name, client):
     from aso_runtime.bacnet import discover_site
 
-    dead_end = build_application(
-        AsoApplication,
-        [device_object(LocalDevice(instance=1003, name="FC-1003")), virtual_port(vlan_name, 4), *field_objects()],
-    )
+    dead_end = serve_field_device(vlan_name, 4, 1003)
     try:
         results = {r.device.instance: r async for r in discover_site(client, properties=["present-value"])}
         assert sorted(results) == [1001, 1003]

@@ -17,18 +17,13 @@ from aso_console.app import AsoConsoleApp
 from aso_console.runtime import ConsoleOptions
 from aso_console.widgets.device_tree import DeviceTree
 from aso_console.widgets.priority_panel import SlotTable
-from aso_runtime.bacnet.application import AsoApplication
 from aso_runtime.bacnet.local import (
-    LocalDevice,
-    build_application,
     close_application,
-    device_object,
     drop_virtual_network,
     ensure_virtual_network,
-    virtual_port,
 )
 
-from .peers import field_objects
+from .peers import serve_field_device
 
 _names = itertools.count(1)
 
@@ -44,11 +39,7 @@ class SnapshotApp(AsoConsoleApp):
 
     async def prepare(self, point: str | None = "analog-value,1") -> None:
         ensure_virtual_network(self.vlan)
-        self.field_device = build_application(
-            AsoApplication,
-            [device_object(LocalDevice(instance=1001, name="FC-1001")), virtual_port(self.vlan, 2),
-             *field_objects()],
-        )
+        self.field_device = serve_field_device(self.vlan, 2, 1001)
         await self.runtime.client.write(1001, "analog-value,1", 68.0, priority=8)
         self.discover()
         await asyncio.wait_for(self.tree_complete.wait(), 10)
