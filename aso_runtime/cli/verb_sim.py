@@ -9,28 +9,15 @@ the same reason.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import signal
 from typing import Any
 
-from aso_runtime.bacnet import LocalNetworkError
 from aso_runtime.bacnet.local import check_can_bind
+from aso_runtime.sim import SimulatedBuilding
 
 from .context import Context
 from .parser import SIM_ADDRESS
 from .syntax import local_address_arg
-
-
-def _load_simulator() -> Any:
-    try:
-        from aso_runtime.sim import SimulatedBuilding
-    except ImportError as exc:
-        raise LocalNetworkError(f"the building simulator is not available in this installation ({exc})") from None
-    return SimulatedBuilding
-
-
-def _field(device: Any, name: str) -> Any:
-    return device.get(name) if isinstance(device, dict) else getattr(device, name, None)
 
 
 async def cmd_sim(ctx: Context) -> int:
@@ -38,16 +25,12 @@ async def cmd_sim(ctx: Context) -> int:
     address_text = args.address or SIM_ADDRESS
     local = local_address_arg(address_text)
     check_can_bind(local)
-    SimulatedBuilding = _load_simulator()
-
     options: dict[str, Any] = {"address": address_text}
     if args.devices is not None:
         options["devices"] = args.devices
     if args.step is not None:
         options["step"] = args.step
-    building = SimulatedBuilding.start(**options)
-    if inspect.isawaitable(building):
-        building = await building
+    building = await SimulatedBuilding.start(**options)
     try:
         _announce(ctx, building, local)
         await _until_signalled()
@@ -60,8 +43,8 @@ async def cmd_sim(ctx: Context) -> int:
 
 def _announce(ctx: Context, building: Any, local: Any) -> None:
     devices = [
-        {name: _field(device, name) for name in ("instance", "name", "address", "kind")}
-        for device in getattr(building, "devices", [])
+        {"instance": d.instance, "name": d.name, "address": d.address, "kind": d.kind}
+        for d in building.devices
     ]
     client_port = local.port + 1 if local.port < 65535 else local.port - 1
     command = f"aso whois --address {local.ip}/{local.prefix}:{client_port} --foreign {local.ip}:{local.port}"
