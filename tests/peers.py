@@ -1,26 +1,26 @@
-"""Objects served by the genuine bacpypes3 peers the tests talk to."""
+"""Objects served by the genuine bacpypes3 peers the tests talk to.
+
+They are the served classes every device of ours uses (``bacnet/served.py``):
+only the commandable points' present-value is writable over the network,
+and COV works on every point.
+"""
 
 from __future__ import annotations
 
-from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
-from bacpypes3.local.binary import BinaryValueObject
-from bacpypes3.local.cmd import Commandable
-from bacpypes3.local.multistate import MultiStateValueObject
-
 from aso_runtime.bacnet.application import AsoApplication
-from aso_runtime.bacnet.local import LocalDevice, build_application, device_object, virtual_port
-
-
-class CommandableAnalogValue(Commandable, AnalogValueObject):
-    pass
-
-
-class CommandableBinaryValue(Commandable, BinaryValueObject):
-    pass
-
-
-class CommandableMultiStateValue(Commandable, MultiStateValueObject):
-    pass
+from aso_runtime.bacnet.local import (
+    LocalDevice,
+    build_application,
+    device_object,
+    virtual_port,
+)
+from aso_runtime.bacnet.served import (
+    CommandableAnalogOutput,
+    CommandableAnalogValue,
+    CommandableBinaryValue,
+    CommandableMultiStateValue,
+    ReadOnlyAnalogInput,
+)
 
 
 def field_objects(points: int = 0) -> list:
@@ -31,7 +31,7 @@ def field_objects(points: int = 0) -> list:
     """
     flags = [0, 0, 0, 0]
     objects = [
-        AnalogInputObject(objectIdentifier=("analog-input", 1), objectName="Zone Temperature",
+        ReadOnlyAnalogInput(objectIdentifier=("analog-input", 1), objectName="Zone Temperature",
                           presentValue=72.5, units="degreesFahrenheit", statusFlags=flags, outOfService=False),
         CommandableAnalogValue(objectIdentifier=("analog-value", 1), objectName="Cooling Setpoint",
                                presentValue=74.0, relinquishDefault=74.0, units="degreesFahrenheit",
@@ -41,12 +41,12 @@ def field_objects(points: int = 0) -> list:
         CommandableMultiStateValue(objectIdentifier=("multi-state-value", 1), objectName="Occupancy",
                                    presentValue=1, relinquishDefault=1, numberOfStates=3,
                                    stateText=["occupied", "unoccupied", "standby"], statusFlags=flags, outOfService=False),
-        AnalogOutputObject(objectIdentifier=("analog-output", 2), objectName="Valve Command",
+        CommandableAnalogOutput(objectIdentifier=("analog-output", 2), objectName="Valve Command",
                            presentValue=0.0, relinquishDefault=0.0, units="percent", statusFlags=flags,
                            outOfService=False),
     ]
     for n in range(points):
-        objects.append(AnalogInputObject(objectIdentifier=("analog-input", 100 + n), objectName=f"Sensor {n:03d} Temperature",
+        objects.append(ReadOnlyAnalogInput(objectIdentifier=("analog-input", 100 + n), objectName=f"Sensor {n:03d} Temperature",
                                          presentValue=float(n), units="degreesFahrenheit", statusFlags=flags, outOfService=False))
     return objects
 

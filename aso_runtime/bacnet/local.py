@@ -4,6 +4,10 @@ bacpypes3 binds with SO_REUSEPORT (a second process on the same port starts
 "fine" and then steals half the unicast traffic) and retries forever when the
 address is not on this host. We probe the address ourselves first and refuse
 both with one clear line.
+
+The device and network-port objects are served classes (``served.py``):
+nothing of them is writable over the network. ``build_application`` hardens
+every application against hostile traffic (``hardening.harden``).
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from dataclasses import dataclass
 
 from bacpypes3.app import Application
 from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode
-from bacpypes3.local.device import DeviceObject
-from bacpypes3.local.networkport import NetworkPortObject
 
+from .hardening import harden
 from .errors import InvalidInput, LocalNetworkError
+from .ids import ascii_int
+from .served import ServedDevice, ServedNetworkPort
 
 BACNET_PORT = 47808
 DEFAULT_VENDOR_ID = 999  # "reserved for testing"; bacpypes3 needs a registered id
@@ -41,8 +46,8 @@ class LocalDevice:
     apdu_retries: int = 1
 
 
-def device_object(device: LocalDevice, **extra) -> DeviceObject:
-    return DeviceObject(
+def device_object(device: LocalDevice, **extra) -> ServedDevice:
+    return ServedDevice(
         objectIdentifier=("device", device.instance),
         objectName=device.name,
         vendorIdentifier=device.vendor_id,
@@ -87,31 +92,39 @@ def parse_local_address(text: str) -> UdpAddress:
 
     Without a mask the network is assumed /24 (/8 on loopback) so that a
     global Who-Is has a broadcast address to go to; bacpypes3 would silently
-    make it /32 and never broadcast.
+    make it /32 and never broadcast. Only ASCII digits are numbers (``int()``
+    would also take '４７８０９'); anything unreadable is :class:`InvalidInput`.
     """
-    host, _, port_text = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
-    if port_text and not port_text.isdigit():
+    value = text.strip()
+    if not value:
+        raise InvalidInput(
+            f"bad local address {text!r}: it is empty; give IP/MASK[:PORT] like 10.0.0.5/24 or an interface name"
+        )
+    if not value.isascii():
+        odd = next(ch for ch in value if not ch.isascii())
+        raise InvalidInput(f"bad local address {text!r}: {odd!r} is not ASCII; type digits 0-9 and plain letters")
+    host, colon, port_text = value.rpartition(":") if ":" in value else (value, "", "")
+    if colon and not port_text.isdigit():  # ASCII already: isdigit() is 0-9 here
         raise InvalidInput(f"bad local address {text!r}: port {port_text!r} is not a number")
-    port = int(port_text) if port_text else BACNET_PORT
+    port = ascii_int(port_text) if port_text else BACNET_PORT
     if not 0 < port < 65536:
         raise InvalidInput(f"bad local address {text!r}: port must be 1..65535")
-    ip_text, _, prefix_text = host.partition("/")
+    ip_text, slash, prefix_text = host.partition("/")
+    if slash and not (prefix_text.isdigit() and ascii_int(prefix_text) <= 32):
+        raise InvalidInput(f"bad local address {text!r}: mask must be /0../32")
+    prefix = ascii_int(prefix_text) if slash else None
     try:
         ip = str(ipaddress.IPv4Address(ip_text))
     except ValueError:
-        found = _interface_address(ip_text)
+        found = _interface_address(ip_text) if ip_text else None
         if found is None:
             raise InvalidInput(
                 f"bad local address {text!r}: expected an IPv4 address like 10.0.0.5/24[:port] "
                 "or the name of a network interface on this host"
             ) from None
-        ip, prefix = found
-        return UdpAddress(ip, int(prefix_text) if prefix_text else prefix, port)
-    if prefix_text:
-        if not prefix_text.isdigit() or not 0 <= int(prefix_text) <= 32:
-            raise InvalidInput(f"bad local address {text!r}: mask must be /0../32")
-        prefix = int(prefix_text)
-    else:
+        ip, interface_prefix = found
+        return UdpAddress(ip, interface_prefix if prefix is None else prefix, port)
+    if prefix is None:
         prefix = 8 if ip.startswith("127.") else 24
     return UdpAddress(ip, prefix, port)
 
@@ -145,12 +158,12 @@ def udp_port(
     foreign: str | None = None,
     ttl: int = 300,
     bbmd: bool = False,
-) -> NetworkPortObject:
+) -> ServedNetworkPort:
     """A BACnet/IP network port; optionally a foreign device or a BBMD."""
     kwargs = {}
     if network:
         kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
-    port = NetworkPortObject(
+    port = ServedNetworkPort(
         str(address),
         objectIdentifier=("network-port", port_instance),
         objectName=f"NetworkPort-{port_instance}",
@@ -172,7 +185,7 @@ def _with_port(text: str) -> str:
     return text if ":" in text else f"{text}:{BACNET_PORT}"
 
 
-def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None) -> NetworkPortObject:
+def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None) -> ServedNetworkPort:
     """A port on an in-process bacpypes3 virtual network (tests, simulator).
 
     bacpypes3 accepts only one-byte MACs there: 1..254 (255 is broadcast).
@@ -182,7 +195,7 @@ def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | 
     kwargs = {}
     if network:
         kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
-    return NetworkPortObject(
+    return ServedNetworkPort(
         objectIdentifier=("network-port", port_instance),
         objectName=f"NetworkPort-{port_instance}",
         networkType="virtual",
@@ -197,7 +210,8 @@ def ensure_virtual_network(name: str):
     """The in-process virtual network called ``name``, created if needed."""
     from bacpypes3.vlan import VirtualNetwork
 
-    return VirtualNetwork._networks.get(name) or VirtualNetwork(name)
+    existing = VirtualNetwork._networks.get(name)
+    return existing if existing is not None else VirtualNetwork(name)  # an empty network is falsy
 
 
 def drop_virtual_network(name: str) -> None:
@@ -207,9 +221,9 @@ def drop_virtual_network(name: str) -> None:
 
 
 def build_application(app_class: type[Application], objects: list) -> Application:
-    """Create the application; must run inside the event loop (bacpypes3 needs it)."""
+    """Create the application, hardened; must run inside the event loop (bacpypes3 needs it)."""
     asyncio.get_running_loop()
-    return app_class.from_object_list(objects)
+    return harden(app_class.from_object_list(objects))
 
 
 async def wait_until_bound(app: Application, timeout: float = 5.0) -> None:

@@ -8,7 +8,8 @@ and a release hands control back, just as on a field controller.
 Sensors (analog / binary inputs) are set by the model (``sense``). Like real
 controllers they refuse a present-value write (write-access-denied) unless
 the technician first puts the point out of service; the model then leaves it
-alone until it is back in service.
+alone until it is back in service. Nothing else is writable over the network
+(``bacnet/served.py``).
 
 The shipped ``*ObjectCmd`` classes of bacpypes3 are not used: they have no
 property monitors and no COV (see BACNET-NOTES). The local AnalogOutput and
@@ -30,75 +31,63 @@ from typing import Any
 
 from bacpypes3.basetypes import BinaryPV, EngineeringUnits, PriorityValue
 from bacpypes3.basetypes import PriorityArray as _BasePriorityArray
-from bacpypes3.errors import ExecutionError
-from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
-from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject, BinaryValueObject
+from bacpypes3.local.analog import (
+    AnalogInputObject,
+    AnalogOutputObject,
+    AnalogValueObject,
+)
+from bacpypes3.local.binary import (
+    BinaryInputObject,
+    BinaryOutputObject,
+    BinaryValueObject,
+)
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.multistate import MultiStateValueObject
-from bacpypes3.primitivedata import Enumerated, Null, Real, Unsigned
+from bacpypes3.primitivedata import Enumerated, Real, Unsigned
+
+from ..bacnet.served import Served
 
 PROGRAM_PRIORITY = 16  # where the simulated controller's own logic writes
 
 
-class _RangeChecked:
-    """Refuse present-value writes outside min/max-pres-value (value-out-of-range)."""
-
-    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001 (bacpypes3 signature)
-        if _is_present_value(self, attr) and not isinstance(value, Null):
-            low, high = self.minPresValue, self.maxPresValue
-            number = float(value)
-            if (low is not None and number < low) or (high is not None and number > high):
-                raise ExecutionError("property", "valueOutOfRange")
-        await super().write_property(attr, value, index, priority)
+# What a technician may write over the network (bacnet/served.py enforces it,
+# with value-out-of-range for a command outside min/max-pres-value or the
+# number of states, and present-value writable while out of service).
 
 
-class _Sensor:
-    """An input: present-value is writable only while out of service (clause 12.2.5)."""
-
-    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001
-        if _is_present_value(self, attr) and not self.outOfService:
-            raise ExecutionError("property", "writeAccessDenied")
-        await super().write_property(attr, value, index, priority)
+class SimAnalogInput(Served, AnalogInputObject):
+    _network_writable = frozenset({"outOfService"})
 
 
-def _is_present_value(obj: Any, attr: int | str) -> bool:
-    if isinstance(attr, int):
-        attr = obj._property_identifier_class(attr).attr
-    return attr == "presentValue"
+class SimBinaryInput(Served, BinaryInputObject):
+    _network_writable = frozenset({"outOfService"})
 
 
-class SimAnalogInput(_Sensor, AnalogInputObject):
-    pass
-
-
-class SimBinaryInput(_Sensor, BinaryInputObject):
-    pass
-
-
-class SimAnalogOutput(_RangeChecked, AnalogOutputObject):
+class SimAnalogOutput(Served, AnalogOutputObject):
     """Commandable already (bacpypes3's local AO mixes in Commandable)."""
 
+    _network_writable = frozenset({"presentValue"})
 
-class SimAnalogValue(_RangeChecked, Commandable, AnalogValueObject):
+
+class SimAnalogValue(Served, Commandable, AnalogValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
+    _network_writable = frozenset({"presentValue"})
 
 
-class SimBinaryOutput(BinaryOutputObject):
+class SimBinaryOutput(Served, BinaryOutputObject):
     """Commandable already (bacpypes3's local BO mixes in Commandable)."""
 
+    _network_writable = frozenset({"presentValue"})
 
-class SimBinaryValue(Commandable, BinaryValueObject):
+
+class SimBinaryValue(Served, Commandable, BinaryValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
+    _network_writable = frozenset({"presentValue"})
 
 
-class SimMultiStateValue(Commandable, MultiStateValueObject):
+class SimMultiStateValue(Served, Commandable, MultiStateValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
-
-    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001
-        if _is_present_value(self, attr) and not isinstance(value, Null):
-            if not 1 <= int(value) <= int(self.numberOfStates):
-                raise ExecutionError("property", "valueOutOfRange")
-        await super().write_property(attr, value, index, priority)
+    _network_writable = frozenset({"presentValue"})
 
 
 # ----- factories --------------------------------------------------------------
