@@ -11,7 +11,8 @@ device 2002 (MAC 5) lives.
 Network safety: everything binds 127.0.0.1 on ports 47700-47799, each CLI run
 on its own free port (probed first: two runs of this file at once must not
 share a port, which bacpypes3's SO_REUSEPORT would allow silently); nothing
-touches a real interface.
+touches a real interface. Input that must be refused runs on a port of
+47500-47539 that the test holds itself, so it can never bind or send.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import pytest
 SERVER_PORTS = range(47700, 47710)  # the test device takes the first free one
 CLIENT_PORTS = range(47720, 47790)  # one per CLI run
 SIM_PORTS = range(47790, 47800, 2)  # the simulator; the client it suggests takes port + 1
+REFUSAL_PORTS = range(47500, 47540)  # held by the test itself while `aso` refuses input
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # ----- helpers ------------------------------------------------------------------
 
 
-def _is_free(port: int) -> bool:
+def is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
             probe.bind(("127.0.0.1", port))
@@ -73,7 +75,7 @@ def lease(ports: range) -> Iterator[int]:
             lock.close()
             continue
         with lock:
-            if not _is_free(port):
+            if not is_free(port):
                 continue
             yield port
             return
@@ -105,6 +107,34 @@ def ok(*args: str) -> str:
 
 def ok_json(*args: str) -> dict:
     return json.loads(ok("--json", *args))
+
+
+@contextlib.contextmanager
+def held_port() -> Iterator[int]:
+    """A loopback UDP port bound by the test (no SO_REUSEPORT, so nobody else can bind it)."""
+    for port in REFUSAL_PORTS:
+        holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            holder.bind(("127.0.0.1", port))
+        except OSError:
+            holder.close()
+            continue
+        with holder:
+            yield port
+        return
+    raise RuntimeError(f"no free UDP port in {REFUSAL_PORTS.start}..{REFUSAL_PORTS.stop - 1} on 127.0.0.1")
+
+
+def refused(*args: str) -> subprocess.CompletedProcess:
+    """Run `aso --address 127.0.0.1/8:P ARGS...` (and $ASO_ADDRESS=that too) with P held by the test.
+
+    Input refused as it must be ends with exit 2 before any socket; an `aso`
+    that went on to bind would end with exit 1 "already in use" instead, so
+    nothing is ever bound or sent, even by a test of a bug not yet fixed.
+    """
+    with held_port() as port:
+        env = {**_env(), "ASO_ADDRESS": f"127.0.0.1/8:{port}"}
+        return subprocess.run(_command(port, *args), capture_output=True, text=True, timeout=30, env=env, cwd=ROOT)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
@@ -368,7 +398,35 @@ def test_discover_routed_device_by_instance_json(server):
          "unknown-property", "bad-device-address", "bad-local-address", "rpm-pairs", "wpm-syntax", "unknown-verb"],
 )
 def test_bad_input_exits_2(server, args, fragment):
-    assert_one_line_error(aso(*args), 2, fragment)
+    # SERVER stands for the test device (a host name, which is no device address).
+    assert_one_line_error(aso(*[server if arg == "SERVER" else arg for arg in args]), 2, fragment)
+
+
+# ----- refused before anything is bound: exit 2 (issue 8) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "examples:load_shed", "--priority", "0"], "priority 0 is out of range"),
+        (["run", "examples:load_shed", "-p", "17"], "priority 17 is out of range"),
+        (["run", "examples:load_shed", "--retries", "-1"], "'-1' is not a number of retries"),
+        (["run", "examples:load_shed", "--retries", "1_0"], "'1_0' is not a number of retries"),
+        (["write", "10.0.0.5", "av,1", "21", "-p", "１５"], "'１５' is not a whole number"),
+        (["wpm", "10.0.0.5", "av,1", "present-value=21@１５"], "ASCII"),
+        (["wpm", "10.0.0.5", "av,1", "present-value=21@-1"], "cannot read priority '-1'"),
+        (["wpm", "10.0.0.5", "av,1", "present-value=21@²"], "cannot read priority '²'"),
+        (["read", "10.0.0.5", "ai,１"], "ASCII"),
+        (["read", "10.0.0.5", "ai,1", "4194304"], "property number 4194304 in '4194304' is above the BACnet maximum 4194303"),
+        (["read", "10.0.0.5", "ai,1", "present-value[１]"], "ASCII"),
+        (["whois", "--network", "２"], "'２' is not a whole number"),
+    ],
+    ids=["run-priority-0", "run-priority-17", "run-retries-negative", "run-retries-underscore",
+         "write-fullwidth-priority", "wpm-fullwidth-priority", "wpm-negative-priority", "wpm-superscript-priority",
+         "fullwidth-object-instance", "property-number-too-big", "fullwidth-index", "fullwidth-network"],
+)
+def test_refused_before_binding(args, fragment):
+    assert_one_line_error(refused(*args), 2, fragment)
 
 
 # ----- BACnet and network errors: exit 1 ------------------------------------------------

@@ -83,3 +83,63 @@ def test_property_forms(typed, expected):
 def test_misspelt_property_suggests():
     with pytest.raises(InvalidInput, match="did you mean .*present-value"):
         parse_property("present-valu")
+
+
+# ----- only ASCII digits are numbers (issue 8) ------------------------------------------
+# Python's \d and str.isdigit() also accept full-width and Arabic-Indic digits:
+# `ai,１` was read as analog-input 1 and `５,1` as binary-value 1.
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ai,１", "AI１", "１,1", "５,1", "ai,١٢", "analog-input,٣", "ai\u30001", "ai,1\u3000x", "１００１,1", "ai,¹"],
+)
+def test_non_ascii_digits_are_not_numbers_in_object_ids(typed):
+    with pytest.raises(InvalidInput, match="ASCII") as caught:
+        parse_object_id(typed)
+    assert "\n" not in str(caught.value) and repr(typed) in str(caught.value)
+
+
+@pytest.mark.parametrize("typed", ["８５", "present-value[１]", "priority-array[٣]", "85[１]", "present\u2013value"])
+def test_non_ascii_digits_are_not_numbers_in_properties(typed):
+    with pytest.raises(InvalidInput, match="ASCII"):
+        parse_property(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fragment"),
+    [
+        ("4194304", "property number 4194304 in '4194304' is above the BACnet maximum 4194303"),
+        ("99999999999999999999", "is above the BACnet maximum 4194303"),
+        ("present-value[4294967296]", r"array index 4294967296 in 'present-value\[4294967296\]' is above the BACnet maximum"),
+    ],
+)
+def test_numbers_beyond_what_bacnet_encodes_are_invalid_input(typed, fragment):
+    with pytest.raises(InvalidInput, match=fragment):
+        parse_property(typed)
+
+
+def test_the_largest_encodable_numbers_are_accepted():
+    assert parse_property("4194303") == ("4194303", None)
+    assert parse_property("priority-array[4294967295]") == ("priority-array", 4294967295)
+    assert parse_object_id("1023,4194303") == ObjectId("proprietary-1023", 4194303)
+
+
+def test_an_object_type_number_above_1023_is_invalid_input():
+    with pytest.raises(InvalidInput, match="object type 1024 in '1024,1' is above the BACnet maximum 1023"):
+        parse_object_id("1024,1")
+
+
+@pytest.mark.parametrize(("typed", "number"), [("128,1", 128), ("1023:7", 1023), ("proprietary-128,1", 128)])
+def test_a_proprietary_object_id_reads_back_as_it_is_shown(typed, number):
+    # The ASO ledger keys a write by str(object id) and releases by parsing it
+    # back: `proprietary-128,1` must be readable, or the override is stuck.
+    oid = parse_object_id(typed)
+    assert oid.type == f"proprietary-{number}"
+    assert parse_object_id(str(oid)) == oid
+
+
+def test_proprietary_numbers_of_standard_types_are_canonical():
+    assert parse_object_id("proprietary-2,3") == ObjectId("analog-value", 3)
+    with pytest.raises(InvalidInput, match="object type 1024 in 'proprietary-1024,1' is above the BACnet maximum 1023"):
+        parse_object_id("proprietary-1024,1")

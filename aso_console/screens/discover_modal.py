@@ -42,14 +42,14 @@ class DiscoverScreen(ModalScreen[DiscoverRequest | None]):
             yield Label("Discover: leave everything empty for a global Who-Is", classes="title")
             with Horizontal(classes="row"):
                 yield Label("Instances")
-                yield Input(placeholder="low", id="low", restrict=r"\d*")
-                yield Input(placeholder="high", id="high", restrict=r"\d*")
+                yield Input(placeholder="low", id="low", restrict=r"[0-9]*")
+                yield Input(placeholder="high", id="high", restrict=r"[0-9]*")
             with Horizontal(classes="row"):
                 yield Label("Only address")
                 yield Input(placeholder="10.0.0.20 or 2:7", id="address")
             with Horizontal(classes="row"):
                 yield Label("Remote network")
-                yield Input(placeholder="network number", id="network", restrict=r"\d*")
+                yield Input(placeholder="network number", id="network", restrict=r"[0-9]*")
             yield Label("", id="error")
             with Horizontal(classes="buttons"):
                 yield Button("Who-Is", variant="primary", id="whois")
@@ -81,6 +81,9 @@ class DiscoverScreen(ModalScreen[DiscoverRequest | None]):
 
     def validate(self, kind: str) -> tuple[DiscoverRequest | None, str | None]:
         value = {name: self.query_one(f"#{name}", Input).value.strip() for name in ("low", "high", "address", "network")}
+        for name in ("low", "high", "network"):
+            if value[name] and not (value[name].isascii() and value[name].isdigit() and len(value[name]) <= 8):
+                return None, f"{name} {value[name]!r} is not a whole number (digits 0-9)"
         low = int(value["low"]) if value["low"] else None
         high = int(value["high"]) if value["high"] else None
         if low is not None and high is None:

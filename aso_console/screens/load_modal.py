@@ -110,7 +110,7 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
             with Horizontal():
                 yield Input(placeholder="name (default: class name)", id="name")
                 yield Input(placeholder="step s", id="step", restrict=r"[0-9.]*")
-                yield Input(placeholder="priority", id="priority", restrict=r"\d{0,2}")
+                yield Input(placeholder="priority", id="priority", restrict=r"[0-9]{0,2}")
             yield Input(placeholder="parameters: kw_limit=40 meter=4001", id="params")
             yield Label("", id="error")
             with Horizontal():

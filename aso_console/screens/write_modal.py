@@ -80,7 +80,7 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
                         classes="dim")
             with Horizontal(classes="row"):
                 yield Label("Priority", classes="field")
-                yield Input(str(self.priority), id="priority", restrict=r"\d{0,2}")
+                yield Input(str(self.priority), id="priority", restrict=r"[0-9]{0,2}")
                 yield Label(priority_name(self.priority), id="priority-name")
             with Horizontal(classes="row"):
                 yield Label("Value", classes="field")
@@ -132,7 +132,7 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
     def validate(self) -> tuple[WriteRequest | None, str | None]:
         """The request, or why it is refused (nothing is sent when refused)."""
         text = self.query_one("#priority", Input).value.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 16:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 16:
             return None, f"priority {text or '(empty)'} is out of range: BACnet priorities are 1..16"
         priority = int(text)
         if priority <= 2 and self.query_one("#confirm", Input).value.strip() != self.point.name:
@@ -142,10 +142,12 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
             return WriteRequest(priority, widget.value), None
         raw = widget.value.strip()
         if self.point.kind == "multistate":
-            if not raw.isdigit() or int(raw) < 1:
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 8 or int(raw) < 1:
                 return None, f"{raw!r} is not a state number (1, 2, 3...)"
             return WriteRequest(priority, int(raw)), None
         try:
+            if not raw.isascii() or "_" in raw:
+                raise ValueError  # float() also takes '１５' and '1_0'
             value = float(raw)
         except ValueError:
             return None, f"{raw or '(empty)'!r} is not a number: {self.point.object_id} takes a numeric value"

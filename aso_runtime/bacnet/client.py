@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -42,9 +44,12 @@ from .errors import (
     BacnetTimeout,
     InvalidInput,
 )
-from .ids import ObjectId, parse_object_id, parse_property
+from .addresses import bacnet_address, device_address
+from .ids import MAX_INSTANCE, ObjectId, ascii_int, parse_object_id, parse_property
+from .local import UdpAddress
 from .types import DeviceInfo, PriorityArray, PropertyValue
 from .decode import decode_rpm, priority_slots
+from .stall import LoopStallClock
 from .translate import translate
 from .values import coerce_for_write, decode_any, is_null, property_datatype
 
@@ -56,6 +61,7 @@ DeviceRef = "str | int | DeviceInfo"
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_PER_DEVICE_LIMIT = 8
 DEFAULT_IN_FLIGHT_LIMIT = 64  # all devices together: keeps our own loop and the LAN unflooded
+STALL_RETRIES = 3  # times a request is asked again because our own loop stalled past its deadline
 
 
 def bacnet_object_id(oid: ObjectId) -> ObjectIdentifier:
@@ -80,14 +86,22 @@ def address_text(address: Address) -> str:
     return str(address)
 
 
+_DIGITS = re.compile(r"[0-9]+")  # only ASCII digits are numbers (\d and isdigit() take '１', '١')
+
+
 def check_priority(priority: int | None, *, allow_none: bool = True) -> int | None:
+    """1..16 as an int, else :class:`InvalidInput`.
+
+    Text must be ASCII digits: ``int()`` would also take '１５', ' 8 ' and '1_6'.
+    """
     if priority is None and allow_none:
         return None
     if isinstance(priority, bool) or not isinstance(priority, int):
-        try:
-            priority = int(str(priority))
-        except ValueError:
-            raise InvalidInput(f"priority must be a whole number 1..16, got {priority!r}") from None
+        if not _DIGITS.fullmatch(str(priority)):
+            raise InvalidInput(f"priority must be a whole number 1..16 in ASCII digits, got {priority!r}")
+        if not 1 <= ascii_int(str(priority)) <= 16:
+            raise InvalidInput(f"priority {priority} is out of range: BACnet priorities are 1..16 (8 = manual operator)")
+        return ascii_int(str(priority))
     if not 1 <= priority <= 16:
         raise InvalidInput(f"priority {priority} is out of range: BACnet priorities are 1..16 (8 = manual operator)")
     return priority
@@ -108,12 +122,16 @@ class BacnetClient:
         per_device_limit: int = DEFAULT_PER_DEVICE_LIMIT,
         local_address: str | None = None,
         in_flight_limit: int = DEFAULT_IN_FLIGHT_LIMIT,
+        udp_address: UdpAddress | None = None,
     ) -> None:
         self.app = app
         self._in_flight = asyncio.Semaphore(in_flight_limit)
         self.timeout = timeout
         self.per_device_limit = per_device_limit
-        self.local_address = local_address
+        self.local_address = local_address  # a label for messages and logs
+        # Where we are bound (None on a virtual network): its subnet's
+        # broadcast address is refused as a device (see device_address).
+        self.udp_address = udp_address
         self.devices: dict[int, DeviceInfo] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
         # Devices that refused RPM once: go straight to single reads next time.
@@ -122,6 +140,13 @@ class BacnetClient:
         self.requests_sent = 0
         self.writes_sent = 0  # WriteProperty / WPM requests that reached the wire
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._stall_clock = LoopStallClock()
+        self._stall_clock.start()
+
+    @property
+    def device_instance(self) -> int:
+        """Our own device's instance number."""
+        return int(self.app.device_object.objectIdentifier[1])
 
     # ----- lifecycle -------------------------------------------------------
 
@@ -129,6 +154,7 @@ class BacnetClient:
         self._closers.append(closer)
 
     async def close(self) -> None:
+        self._stall_clock.stop()
         for closer in reversed(self._closers):
             await closer()
         self._closers.clear()
@@ -151,47 +177,47 @@ class BacnetClient:
         return None
 
     async def resolve(self, device: "str | int | DeviceInfo") -> tuple[Address, str]:
-        """Turn what the caller passed into a bacpypes3 Address and a label.
+        """Turn what the caller passed into the Address of ONE device and a label.
 
         Accepts an address (``10.0.0.5``, ``127.0.0.1:47810``, ``2:7``), a
         device instance (found by a directed Who-Is if not yet known) or a
-        :class:`DeviceInfo`.
+        :class:`DeviceInfo`. Every request to a device comes through here, so
+        a broadcast or malformed address is refused (:class:`InvalidInput`)
+        before anything is sent; see :func:`device_address`.
         """
         if isinstance(device, DeviceInfo):
-            return self._address(device.address), f"device {device.instance} ({device.address})"
+            return self._device(device.address), f"device {device.instance} ({device.address})"
         if isinstance(device, int) and not isinstance(device, bool):
+            if not 0 <= device <= MAX_INSTANCE:
+                raise InvalidInput(f"device instance {device} is outside 0..{MAX_INSTANCE}")
             known = self.devices.get(device)
             if known is None:
                 from .discovery import find_device  # circular at import time
 
                 known = await find_device(self, device)
-            return self._address(known.address), f"device {device} ({known.address})"
+            return self._device(known.address), f"device {device} ({known.address})"
         if isinstance(device, str):
             text = device.strip()
-            if text.lower().startswith("device"):
-                try:
-                    instance = parse_object_id(text).instance
-                except InvalidInput:
-                    instance = None
-                if instance is not None:
-                    return await self.resolve(instance)
-            # Bare digits are a device instance (`aso read 1001 ai,1`).
-            if text.isdigit():
-                return await self.resolve(int(text))
-            address = self._address(text)
+            if text.lower().startswith("device"):  # `device,1001`: no address starts so
+                return await self.resolve(parse_object_id(text).instance)
+            # Bare ASCII digits are a device instance (`aso read 1001 ai,1`).
+            if _DIGITS.fullmatch(text):
+                if ascii_int(text) > MAX_INSTANCE:
+                    raise InvalidInput(f"device instance {text} is above the BACnet maximum {MAX_INSTANCE}")
+                return await self.resolve(ascii_int(text))
+            address = self._device(text)
             known = self.device_at(address_text(address))
             label = f"device {known.instance} ({address_text(address)})" if known else address_text(address)
             return address, label
         raise InvalidInput(f"device must be an address, a device instance or DeviceInfo, got {device!r}")
 
+    def _device(self, text: str) -> Address:
+        return device_address(text, self.udp_address)
+
     @staticmethod
     def _address(text: str) -> Address:
-        try:
-            return Address(text)
-        except Exception:
-            raise InvalidInput(
-                f"cannot read device address {text!r}; use 10.0.0.5, 10.0.0.5:47809, NET:MAC like 2:7, or a device instance"
-            ) from None
+        """Any well-formed address, broadcasts included (Who-Is/Who-Has targets)."""
+        return bacnet_address(text)
 
     async def check_route(self, address: Address) -> None:
         """Make sure a remote network is reachable before sending to it.
@@ -235,25 +261,50 @@ class BacnetClient:
         make_request: Callable[[], Awaitable[T]],
         timeout: float | None = None,
     ) -> T:
-        """Run one request: per-device limit, timeout, error translation."""
+        """Run one request: per-device limit, timeout, error translation.
+
+        A request whose deadline fell inside a stall of our own loop (the
+        answer was waiting in the socket while the loop was blocked) is asked
+        again: the device is not blamed for our own stall.
+        """
         timeout = self.timeout if timeout is None else timeout
         await self.check_route(address)
         async with self._limit(address), self._in_flight:
-            self.requests_sent += 1
-            try:
-                return await asyncio.wait_for(make_request(), timeout)
-            except (asyncio.TimeoutError, TimeoutError):
-                raise BacnetTimeout(f"{where}: no answer within {timeout:g} s (device offline or unreachable?)") from None
-            except ErrorRejectAbortNack as exc:
-                raise translate(where, exc) from None
-            except BacnetError:
-                raise
-            except (ValueError, TypeError) as exc:
-                raise InvalidInput(f"{where}: {exc}") from None
-            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit):
-                raise
-            except BaseException as exc:  # a stack bug (bacpypes3 raises BaseExceptions) must not escape as a traceback
-                raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
+            for attempt in range(1 + STALL_RETRIES):
+                started = time.monotonic()
+                try:
+                    return await self._attempt(where, make_request, timeout)
+                except BacnetTimeout:
+                    if attempt == STALL_RETRIES or not self.cut_short_by_stall(started, timeout):
+                        raise
+                    log.info("%s: our own event loop was blocked while waiting; asking again", where)
+        raise AssertionError("unreachable")
+
+    def cut_short_by_stall(self, started: float, window: float) -> bool:
+        """Did our own loop stall eat into a wait that began at ``started`` (monotonic)?
+
+        True when the loop was running for less than ``window`` seconds of
+        it: the other side never had a fair chance to answer.
+        """
+        stalled = self._stall_clock.stalled_since(started)
+        return stalled > 0 and time.monotonic() - started - stalled < window
+
+    async def _attempt(self, where: str, make_request: Callable[[], Awaitable[T]], timeout: float) -> T:
+        self.requests_sent += 1
+        try:
+            return await asyncio.wait_for(make_request(), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise BacnetTimeout(f"{where}: no answer within {timeout:g} s (device offline or unreachable?)") from None
+        except ErrorRejectAbortNack as exc:
+            raise translate(where, exc) from None
+        except BacnetError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"{where}: {exc}") from None
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # a stack bug (bacpypes3 raises BaseExceptions) must not escape as a traceback
+            raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
 
     # ----- read ------------------------------------------------------------
 
@@ -509,8 +560,8 @@ def _label(device: Any) -> str:
     """How to name a device in a message before we know its address."""
     if isinstance(device, DeviceInfo):
         return f"device {device.instance} ({device.address})"
-    if isinstance(device, int) or (isinstance(device, str) and device.strip().isdigit()):
-        return f"device {int(device)}"
+    if isinstance(device, int) or (isinstance(device, str) and _DIGITS.fullmatch(device.strip())):
+        return f"device {device.strip() if isinstance(device, str) else device}"
     return str(device)
 
 

@@ -18,7 +18,7 @@ from bacpypes3.apdu import IAmRequest, IHaveRequest, WhoHasRequest, WhoIsRequest
 from bacpypes3.basetypes import WhoHasLimits, WhoHasObject
 from bacpypes3.pdu import Address, GlobalBroadcast, RemoteBroadcast
 
-from .client import BacnetClient, address_text
+from .client import STALL_RETRIES, BacnetClient, address_text
 from .errors import BacnetError, BacnetTimeout, InvalidInput
 from .ids import MAX_INSTANCE, ObjectId, parse_object_id
 from .types import DeviceInfo, ObjectHolder, RouterInfo
@@ -172,10 +172,15 @@ async def find_device(client: BacnetClient, instance: int, *, max_wait: float | 
     """Locate one device by instance with a ranged Who-Is (ends on its I-Am)."""
     if not 0 <= instance <= MAX_INSTANCE:
         raise InvalidInput(f"device instance {instance} is out of range 0..{MAX_INSTANCE}")
-    found = await who_is(client, instance, instance, max_wait=max_wait or client.timeout)
-    if not found:
-        raise BacnetTimeout(f"device {instance}: no I-Am within {max_wait or client.timeout:g} s (offline, or on a network we cannot reach?)")
-    return found[0]
+    window = max_wait or client.timeout
+    for attempt in range(1 + STALL_RETRIES):
+        started = time.monotonic()
+        found = await who_is(client, instance, instance, max_wait=window)
+        if found:
+            return found[0]
+        if not client.cut_short_by_stall(started, window):
+            break  # a fair wait: the device did not answer
+    raise BacnetTimeout(f"device {instance}: no I-Am within {window:g} s (offline, or on a network we cannot reach?)")
 
 
 async def who_has(

@@ -65,6 +65,9 @@ def short_id(object_id: str) -> str:
     short = SHORT_NAMES.get(object_type)
     return f"{short}{instance}" if short else object_id
 MAX_INSTANCE = 4194303  # 22 bits; 4194303 itself is the "unconfigured" wildcard
+MAX_OBJECT_TYPE = 1023  # 10 bits of the object identifier
+MAX_PROPERTY = 4194303  # 22 bits: a property number above it cannot be encoded
+MAX_ARRAY_INDEX = 4294967295  # Unsigned32
 
 ACCEPTED_FORMS = (
     "accepted forms: analog-input,1  analog-input:1  analogInput 1  ai,1  AI1  "
@@ -90,11 +93,37 @@ class ObjectId:
             return None
 
 
+def ascii_only(text: str, what: str) -> None:
+    """Refuse text with a non-ASCII character, naming it.
+
+    Python's ``\\d``, ``str.isdigit()`` and ``int()`` take full-width (１) and
+    Arabic-Indic (١) digits as numbers: ``ai,１`` would quietly be analog-input 1.
+    On a site only ASCII digits are numbers, so anything else is refused here,
+    where it was typed.
+    """
+    if not text.isascii():
+        odd = next(ch for ch in text if not ch.isascii())
+        raise InvalidInput(
+            f"cannot read {what} {text!r}: {odd!r} (U+{ord(odd):04X}) is not ASCII; type digits 0-9 and plain letters"
+        )
+
+
+def ascii_int(digits: str) -> int:
+    """The value of a string of ASCII digits, however long.
+
+    ``int()`` refuses more than 4300 digits with a plain ValueError (not
+    InvalidInput). A number that long is beyond every BACnet limit, so past
+    20 significant digits it counts as 10**20; messages show what was typed.
+    """
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= 20 else 10**20
+
+
 def _type_name(word: str) -> str | None:
     """Map a typed object-type word to its canonical name, or None."""
     lowered = word.strip().lower()
-    if lowered.isdigit():
-        number = int(lowered)
+    if _DIGITS.fullmatch(lowered):
+        number = ascii_int(lowered)
         return OBJECT_TYPES[number] if number < len(OBJECT_TYPES) else f"proprietary-{number}"
     if lowered in ABBREVIATIONS:
         return ABBREVIATIONS[lowered]
@@ -105,8 +134,13 @@ def _type_name(word: str) -> str | None:
     return _SQUASHED.get(squashed)
 
 
-_SEPARATED = re.compile(r"^\s*([A-Za-z][A-Za-z_\- ]*?|\d+)\s*[,:\s]\s*(\d+)\s*$")
-_JOINED = re.compile(r"^\s*([A-Za-z]+)[-_]?(\d+)\s*$")
+# re.ASCII and [0-9]: only ASCII digits and spaces count (see ascii_only).
+_DIGITS = re.compile(r"[0-9]+")
+# `proprietary-128` is how ObjectId prints a type without a name; it must read back.
+_SEPARATED = re.compile(
+    r"^\s*((?i:proprietary)-[0-9]+|[A-Za-z][A-Za-z_\- ]*?|[0-9]+)\s*[,:\s]\s*([0-9]+)\s*$", re.ASCII
+)
+_JOINED = re.compile(r"^\s*([A-Za-z]+)[-_]?([0-9]+)\s*$", re.ASCII)
 
 
 def parse_object_id(text: "str | ObjectId | tuple") -> ObjectId:
@@ -120,20 +154,26 @@ def parse_object_id(text: "str | ObjectId | tuple") -> ObjectId:
         text = f"{text[0]},{text[1]}"
     if not isinstance(text, str):
         raise InvalidInput(f"object id must be text like 'analog-input,1', got {text!r}")
+    ascii_only(text, "object id")
     match = _SEPARATED.match(text) or _JOINED.match(text)
     if not match:
         raise InvalidInput(f"cannot read object id {text!r}; {ACCEPTED_FORMS}")
     type_word, instance_text = match.groups()
+    number = type_word.lower().removeprefix("proprietary-")
+    if _DIGITS.fullmatch(number):
+        if ascii_int(number) > MAX_OBJECT_TYPE:
+            raise InvalidInput(f"object type {number} in {text!r} is above the BACnet maximum {MAX_OBJECT_TYPE}")
+        type_word = number
     type_name = _type_name(type_word)
     if type_name is None:
         raise InvalidInput(f"unknown object type {type_word.strip()!r} in {text!r}; {ACCEPTED_FORMS}")
-    instance = int(instance_text)
+    instance = ascii_int(instance_text)
     if instance > MAX_INSTANCE:
-        raise InvalidInput(f"object instance {instance} in {text!r} is above the BACnet maximum {MAX_INSTANCE}")
+        raise InvalidInput(f"object instance {instance_text} in {text!r} is above the BACnet maximum {MAX_INSTANCE}")
     return ObjectId(type_name, instance)
 
 
-_PROPERTY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-_]*|\d+)\s*(?:\[\s*(\d+)\s*\])?\s*$")
+_PROPERTY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-_]*|[0-9]+)\s*(?:\[\s*([0-9]+)\s*\])?\s*$", re.ASCII)
 
 
 def _hyphenate(word: str) -> str:
@@ -151,21 +191,34 @@ def known_properties() -> frozenset[str]:
 _KNOWN: frozenset[str] | None = None
 
 
-def parse_property(text: str) -> tuple[str, int | None]:
-    """Parse ``present-value``, ``presentValue``, ``priority-array[8]``.
+def parse_property(text: "str | int") -> tuple[str, int | None]:
+    """Parse ``present-value``, ``presentValue``, ``priority-array[8]``, ``85``.
 
-    Returns the hyphenated name and the array index (or None). Unknown names
-    raise :class:`InvalidInput`; proprietary properties can be given by number.
+    Returns the hyphenated name (or the number as text) and the array index
+    (or None). Unknown names, numbers above 4194303 and indexes above
+    4294967295 raise :class:`InvalidInput`; proprietary properties can be
+    given by number.
     """
     global _KNOWN
-    match = _PROPERTY.match(text or "")
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)  # a property number from Python code
+    if not isinstance(text, str):
+        raise InvalidInput(f"property must be text like 'present-value' or a number, got {text!r}")
+    ascii_only(text, "property")
+    match = _PROPERTY.match(text)
     if not match:
         raise InvalidInput(
             f"cannot read property {text!r}; use a name like present-value or presentValue, optionally with [index]"
         )
-    name, index = match.groups()
-    if name.isdigit():
-        return name, int(index) if index is not None else None
+    name, index_text = match.groups()
+    index = ascii_int(index_text) if index_text is not None else None
+    if index is not None and index > MAX_ARRAY_INDEX:
+        raise InvalidInput(f"array index {index_text} in {text!r} is above the BACnet maximum {MAX_ARRAY_INDEX}")
+    if _DIGITS.fullmatch(name):
+        number = ascii_int(name)
+        if number > MAX_PROPERTY:
+            raise InvalidInput(f"property number {name} in {text!r} is above the BACnet maximum {MAX_PROPERTY}")
+        return str(number), index
     name = _hyphenate(name)
     if _KNOWN is None:
         _KNOWN = known_properties()
@@ -173,4 +226,4 @@ def parse_property(text: str) -> tuple[str, int | None]:
         close = [k for k in sorted(_KNOWN) if k.startswith(name[:4])][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise InvalidInput(f"unknown property {text!r}{hint}")
-    return name, int(index) if index is not None else None
+    return name, index

@@ -80,7 +80,8 @@ async def open_client(
         port = virtual_port(vlan, mac)
         label = f"vlan {vlan} mac {mac}"
     else:
-        local = parse_local_address(address or default_address())
+        # Only None means "the primary interface": an empty address is refused, not defaulted.
+        local = parse_local_address(default_address() if address is None else address)
         check_can_bind(local)
         port = udp_port(local, foreign=foreign, ttl=ttl)
         label = str(local)
@@ -92,6 +93,7 @@ async def open_client(
         except BaseException:
             await close_application(app)
             raise
-    client = BacnetClient(app, timeout=timeout, per_device_limit=per_device_limit, local_address=label)
+    client = BacnetClient(app, timeout=timeout, per_device_limit=per_device_limit, local_address=label,
+                          udp_address=local)
     client.on_close(lambda: close_application(app))
     return client

@@ -9,6 +9,7 @@ type is refused with a one-line message before anything is sent.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from bacpypes3.constructeddata import Any as AnyValue
@@ -102,6 +103,9 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def coerce_for_write(value: Any, datatype: type | None, where: str) -> Any:
     """Check and convert a plain value for a property of ``datatype``.
 
@@ -112,6 +116,10 @@ def coerce_for_write(value: Any, datatype: type | None, where: str) -> Any:
     if datatype is None:
         return value
     text = value.strip() if isinstance(value, str) else None
+    if text is not None and not issubclass(datatype, CharacterString) and not _PLAIN_NUMBER.fullmatch(text):
+        # float()/int() also take '１５', '1_000' and ' 8 ': a site's numbers are ASCII.
+        if not text.isascii() or "_" in text:
+            raise InvalidInput(f"{where}: {value!r} is not a valid {_describe(datatype)} (ASCII digits only)")
     try:
         if issubclass(datatype, (Real, Double)):
             if isinstance(value, bool):
@@ -146,15 +154,15 @@ def coerce_for_write(value: Any, datatype: type | None, where: str) -> Any:
                 raise ValueError
             return datatype(number)
         if issubclass(datatype, (Unsigned, Integer)):
+            if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+                raise ValueError  # int(inf) raises OverflowError
             number = int(text if text is not None else value)
-            if isinstance(value, float) and not float(value).is_integer():
-                raise ValueError
             if issubclass(datatype, Unsigned) and number < 0:
                 raise ValueError
             return number
         if issubclass(datatype, CharacterString):
             return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"{where}: {value!r} is not a valid {_describe(datatype)}") from None
     return value
 

@@ -11,68 +11,70 @@ import re
 from dataclasses import dataclass
 
 from aso_runtime.bacnet import InvalidInput, ObjectId, parse_object_id, parse_property
+from aso_runtime.bacnet.addresses import DEVICE_FORMS, device_address
 from aso_runtime.bacnet.client import check_priority
-from aso_runtime.bacnet.ids import MAX_INSTANCE
+from aso_runtime.bacnet.ids import MAX_INSTANCE, ascii_int, ascii_only
 from aso_runtime.bacnet.local import UdpAddress, parse_local_address
 
-DEVICE_FORMS = "use 10.0.0.5, 10.0.0.5:47809, NETWORK:MAC like 2:7, or a device instance like 1001"
+_INSTANCE = re.compile(r"[0-9]+")  # ASCII only: \d and isdigit() also take '１' and '١'
+_IP_PORT = re.compile(r"^([0-9.]+)(?::([0-9]+))?$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*(?::([0-9]+))?$")
 
-_ROUTED = re.compile(r"^(\d+):(\S+)$")
-_IP_PORT = re.compile(r"^([\d.]+)(?::(\d+))?$")
 
+def device_arg(text: str, local: UdpAddress | None = None) -> str:
+    """Check a DEVICE argument: one device's address, or a device instance.
 
-def device_arg(text: str) -> str:
-    """Check a DEVICE argument: an address, NETWORK:MAC, or a device instance.
-
-    Returns the text unchanged (the client resolves it); refuses an instance
-    above 4194303, an impossible IP, a port outside 1..65535, a network
-    outside 1..65534.
+    Returns the text stripped (the client resolves it). An address must be
+    one device's (:func:`~aso_runtime.bacnet.client.device_address`: no
+    broadcast, multicast, IPv6, mask or host name; with ``local``, our bind
+    address, not our subnet's broadcast either); an instance is 0..4194303.
     """
     value = text.strip()
     if not value:
         raise InvalidInput(f"empty device; {DEVICE_FORMS}")
-    if value.isdigit():
-        if int(value) > MAX_INSTANCE:
+    if _INSTANCE.fullmatch(value):
+        if ascii_int(value) > MAX_INSTANCE:
             raise InvalidInput(f"device instance {value} is above the BACnet maximum {MAX_INSTANCE}")
         return value
     if value.lower().startswith("device"):
         parse_object_id(value)
         return value
-    routed = _ROUTED.match(value)
-    if routed:
-        if not 1 <= int(routed.group(1)) <= 65534:
-            raise InvalidInput(f"bad device address {text!r}: network number must be 1..65534")
-        return value
-    ip_port = _IP_PORT.match(value)
-    if ip_port:
-        _check_ip_port(text, ip_port.group(1), ip_port.group(2))
-        return value
-    return value  # a host name or a hex MAC: the client's address parser decides
-
-
-def _check_ip_port(text: str, ip: str, port: str | None) -> None:
-    try:
-        ipaddress.IPv4Address(ip)
-    except ValueError:
-        raise InvalidInput(f"bad address {text!r}: {ip!r} is not an IPv4 address; {DEVICE_FORMS}") from None
-    if port is not None and not 1 <= int(port) <= 65535:
-        raise InvalidInput(f"bad address {text!r}: UDP port must be 1..65535")
+    device_address(value, local)
+    return value
 
 
 def bbmd_arg(text: str) -> str:
     """Check a --foreign BBMD address: IP[:PORT] or HOST[:PORT]."""
     value = text.strip()
+    if not value:
+        raise InvalidInput("--foreign is empty: give the BBMD's address IP[:PORT] like 10.0.0.1:47808")
+    ascii_only(value, "BBMD address")
     ip_port = _IP_PORT.match(value)
+    host_port = _HOST_PORT.match(value)
     if ip_port:
-        _check_ip_port(text, ip_port.group(1), ip_port.group(2))
-        return value
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9.\-]*(?::\d+)?$", value):
+        try:
+            ipaddress.IPv4Address(ip_port.group(1))
+        except ValueError:
+            raise InvalidInput(f"bad BBMD address {text!r}: {ip_port.group(1)!r} is not an IPv4 address") from None
+    elif not host_port:
         raise InvalidInput(f"bad BBMD address {text!r}: use IP[:PORT] like 10.0.0.1:47808")
+    port = (ip_port or host_port).group(2 if ip_port else 1)
+    if port is not None and not 1 <= ascii_int(port) <= 65535:
+        raise InvalidInput(f"bad BBMD address {text!r}: UDP port {port} is outside 1..65535")
     return value
 
 
-def local_address_arg(text: str) -> UdpAddress:
-    """Check --address (IP/MASK[:PORT] or an interface name); raises InvalidInput."""
+def local_address_arg(text: str, option: str = "--address") -> UdpAddress:
+    """Check the local bind address (IP/MASK[:PORT] or an interface name); raises InvalidInput.
+
+    Blank is refused rather than read as "the primary interface": an empty
+    variable in a script would otherwise bind the site network and broadcast.
+    """
+    if not text.strip():
+        raise InvalidInput(
+            f"{option} is empty: give IP/MASK[:PORT] like 10.0.0.5/24 or an interface name "
+            "(leave it out for the host's primary interface)"
+        )
     return parse_local_address(text)
 
 
@@ -129,7 +131,13 @@ class WriteSpec:
     priority: int | None
 
 
-_ASSIGNMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9\-_]*(?:\[\d+\])?)=(.*?)(?:@(\d+))?$", re.S)
+_ASSIGNMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9\-_]*(?:\[[0-9]+\])?)=(.*?)(?:@([0-9]+))?$", re.S)
+
+
+def _priority_like(text: str) -> bool:
+    """'-1', ' 8', '１５', '²': digits of any kind (isdigit), maybe signed; meant as a priority."""
+    digits = text.strip().removeprefix("-").removeprefix("+").strip()
+    return digits.isdigit()
 
 
 def wpm_specs(items: list[str], default_priority: int | None) -> list[WriteSpec]:
@@ -150,6 +158,7 @@ def wpm_specs(items: list[str], default_priority: int | None) -> list[WriteSpec]
             continue
         if current is None:
             raise InvalidInput(f"{item!r} comes before any object; write `OBJECT PROPERTY=VALUE[@PRIORITY]`")
+        ascii_only(item.partition("=")[0], "property")
         match = _ASSIGNMENT.match(item)
         if not match:
             raise InvalidInput(f"cannot read write {item!r}; use PROPERTY=VALUE[@PRIORITY] like present-value=21.5@8")
@@ -157,7 +166,12 @@ def wpm_specs(items: list[str], default_priority: int | None) -> list[WriteSpec]
         parse_property(prop)
         if value == "":
             raise InvalidInput(f"{item!r} has no value; write null to release")
-        priority = int(priority_text) if priority_text is not None else default_priority
+        _, at, tail = value.rpartition("@")
+        if at and _priority_like(tail):  # not @N above, yet meant as a priority
+            raise InvalidInput(
+                f"cannot read priority {tail!r} in {item!r}: write @1..@16 in ASCII digits after the value"
+            )
+        priority = priority_text if priority_text is not None else default_priority
         specs.append(WriteSpec(current, prop, value, check_priority(priority)))
         pending_object = ""
     if pending_object:
