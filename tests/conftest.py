@@ -18,6 +18,7 @@ from aso_runtime.bacnet.local import (
     ensure_virtual_network,
 )
 
+from .fault_site import open_checker, serve_device, start_relay
 from .peers import serve_field_device
 
 _names = itertools.count(1)
@@ -58,5 +59,29 @@ async def field_device(vlan_name):
 @pytest.fixture
 async def client(vlan_name, field_device):
     client = await open_client(vlan=vlan_name, mac=1, timeout=1.0)
+    yield client
+    await client.close()
+
+
+# ----- the fault tests' site: a field controller on loopback UDP behind a relay ----------------
+
+
+@pytest.fixture
+async def loopback_device():
+    app = serve_device()
+    yield app
+    await close_application(app)
+
+
+@pytest.fixture
+async def relay(loopback_device):
+    relay = await start_relay()
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+async def loopback_checker(loopback_device):
+    client = await open_checker()
     yield client
     await client.close()

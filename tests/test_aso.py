@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from aso_runtime import Aso, AsoRunner, EasyASO
 from aso_runtime.aso import AsoNotRunning, Ledger, RestartPolicy, ScriptError, load_aso_class, release_orphans
 from aso_runtime.bacnet import InvalidInput, open_client
+
+from .waiting import until
 
 SEED = '''
 import asyncio
@@ -32,18 +35,21 @@ class CustomHvacAso(EasyASO):
 DEVICE = "0x02"  # the field device's MAC on the test virtual network
 
 
-async def until(predicate, timeout: float = 5.0, interval: float = 0.02):
-    """Poll an async or sync predicate until true (a correctness wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(interval)
+def journal_of_a_dead_host(directory, writes) -> None:
+    """Journal ``writes`` (aso, object, priority, value) in a child process that then dies.
+
+    The child exits with ``os._exit``: no clean close, the kernel drops its
+    lock, exactly what a ``kill -9`` or a power cut leaves behind.
+    """
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ledger = Ledger.open(directory)
+            for aso, object_id, priority, value in writes:
+                ledger.record_write(aso, DEVICE, object_id, "present-value", priority, value)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 @pytest.fixture
@@ -249,10 +255,8 @@ async def test_orphans_of_a_dead_host_are_released_on_next_start(vlan_name, fiel
     directory = tmp_path / "ledger"
     # A host journals and writes, then dies without releasing (its lock goes with it).
     dead_client = await open_client(vlan=vlan_name, mac=3, instance=598, timeout=1.0)
-    dead = Ledger.open(directory)
-    dead.record_write("gone", DEVICE, "analog-value,1", "present-value", 12, 61.0)
+    journal_of_a_dead_host(directory, [("gone", "analog-value,1", 12, 61.0)])
     await dead_client.write(DEVICE, "av,1", 61.0, priority=12)
-    dead._handle.close()  # no release, no clean close: like kill -9
     await dead_client.close()
     # Someone else's override at another priority must survive.
     await operator.write(DEVICE, "av,1", 65.0, priority=14)
@@ -260,12 +264,12 @@ async def test_orphans_of_a_dead_host_are_released_on_next_start(vlan_name, fiel
 
     client = await open_client(vlan=vlan_name, mac=1, instance=599, timeout=1.0)
     try:
-        results = await release_orphans(client, directory)
-        assert [r.outcome for r in results] == ["released"]
+        sweep = await release_orphans(client, directory)
+        assert [r.outcome for r in sweep.results] == ["released"] and sweep.ok
         array = await operator.priority_array(DEVICE, "av,1")
         assert array.at(12).value is None and array.at(14).value == 65.0
         assert list(directory.glob("*.jsonl")) == []  # settled journal removed
-        assert await release_orphans(client, directory) == []
+        assert (await release_orphans(client, directory)).results == []
     finally:
         await operator.release(DEVICE, "av,1", 14)
         await client.close()
@@ -273,7 +277,7 @@ async def test_orphans_of_a_dead_host_are_released_on_next_start(vlan_name, fiel
 
 async def test_live_hosts_journal_is_not_an_orphan(host, tmp_path):
     host.ledger.record_write("alive", DEVICE, "analog-value,1", "present-value", 12, 1.0)
-    assert await release_orphans(host.client, tmp_path / "ledger") == []
+    assert (await release_orphans(host.client, tmp_path / "ledger")).results == []
     host.ledger.record_release("alive", DEVICE, "analog-value,1", "present-value", 12)
 
 
@@ -385,18 +389,17 @@ def test_ledger_rotates_and_keeps_only_what_is_held(tmp_path):
     ledger = Ledger.open(tmp_path, max_records=10)
     for step in range(25):  # months of steps, in miniature
         ledger.record_write("shed", DEVICE, "analog-value,1", "present-value", 13, float(step))
+        ledger.record_acknowledged("shed", DEVICE, "analog-value,1", "present-value", 13, float(step))
     ledger.record_write("shed", DEVICE, "analog-value,2", "present-value", 13, 1.0)
     ledger.record_release("shed", DEVICE, "analog-value,2", "present-value", 13)
     journals = list(tmp_path.glob("*.jsonl"))
     assert journals == [ledger.path]  # the old journals are gone
     assert len(ledger.path.read_text().splitlines()) < 10
-    held = replay(ledger.path)
+    held = replay(ledger.path).overrides
     assert [(o.object_id, o.value) for o in held] == [("analog-value,1", 24.0)]
     first = ledger.held()[0].since
     ledger.record_write("shed", DEVICE, "analog-value,1", "present-value", 13, 99.0)
     assert ledger.held()[0].since == first  # "since" is when the override began
     assert list(orphan_journals(tmp_path)) == []  # ours is locked: not an orphan
-    ledger._handle.close()  # die without a clean close
-    (orphan,) = list(orphan_journals(tmp_path))
-    assert [(o.object_id, o.value) for o in orphan.overrides] == [("analog-value,1", 99.0)]
-    orphan.settle([])
+    ledger.close()
+    assert list(tmp_path.glob("*.jsonl")) == [ledger.path]  # still held: the journal stays for the next start

@@ -14,81 +14,20 @@ import logging
 from typing import Any
 
 from ..bacnet import BacnetClient, InvalidInput
-from .base import Aso, AsoNotRunning
+from .base import Aso
 from .capture import BusHandler, install_print_router
+from .context import AsoContext
 from .events import AsoEvent, EventBus
 from .instance import AsoInstance, RestartPolicy
-from .ledger import Ledger, orphan_journals
+from .ledger import Ledger
 from .loader import load_aso_class
-from .release import ReleaseResult, release_override
+from .orphans import OrphanSweep, release_orphans
+from .persist import CommandStore, commands_path
+from .release import ReleaseResult
+from .releaser import Releaser
 from .served import FIRST_ASO_INSTANCE, AsoPoints, kill_switch
 
 log = logging.getLogger("aso.runtime")
-
-
-class AsoContext:
-    """What an ASO's helpers use: the shared client, gated and journaled writes."""
-
-    def __init__(self, runner: "AsoRunner", instance: AsoInstance) -> None:
-        self.runner = runner
-        self.instance = instance
-        self.client: BacnetClient = runner.client
-
-    @property
-    def name(self) -> str:
-        return self.instance.name
-
-    def _check_may_write(self, what: str) -> None:
-        if self.instance.state in ("disabled", "stopping", "stopped", "faulted") or not self.instance.should_run():
-            raise AsoNotRunning(f"ASO {self.name} is {self.instance.state}: refused to {what}")
-
-    async def write(self, device: Any, object_id: str, property: str, value: Any, priority: int) -> None:
-        from ..bacnet import BacnetRemoteError, BacnetReject, parse_object_id, parse_property
-
-        self._check_may_write(f"write {object_id}")
-        oid = str(parse_object_id(object_id))
-        prop, _ = parse_property(property)
-        device_key = str(device).strip()
-        ledger = self.runner.ledger
-        # Journal first: if we die between here and the wire, the orphan
-        # release finds an entry and verifies the slot before touching it.
-        ledger.record_write(self.name, device_key, oid, prop, priority, value)
-        try:
-            await self.client.write(device, oid, value, priority, prop)
-        except (InvalidInput, BacnetRemoteError, BacnetReject):
-            # Certainly not applied: the point is not ours.
-            ledger.record_release(self.name, device_key, oid, prop, priority, how="write-failed")
-            raise
-        shown = f"{value:.6g}" if isinstance(value, float) else repr(value)
-        self.runner.events.publish(AsoEvent("override", self.name, f"write {device_key} {oid} @{priority} = {shown}",
-                                            data={"device": device_key, "object_id": oid, "priority": priority,
-                                                  "value": value}))
-
-    async def release(self, device: Any, object_id: str, property: str, priority: int) -> None:
-        from ..bacnet import parse_object_id, parse_property
-
-        oid = str(parse_object_id(object_id))
-        prop, _ = parse_property(property)
-        await self.client.release(device, oid, priority, prop)
-        self.runner.ledger.record_release(self.name, str(device).strip(), oid, prop, priority)
-        self.runner.events.publish(AsoEvent("release", self.name, f"{device} {oid} @{priority}: released by script"))
-
-    async def write_multiple(self, device: Any, writes: list[tuple]) -> None:
-        from ..bacnet import parse_object_id, parse_property
-        from ..bacnet.values import is_null
-
-        self._check_may_write("write multiple")
-        device_key = str(device).strip()
-        for object_id, property, value, priority in writes:
-            oid, prop = str(parse_object_id(object_id)), parse_property(property)[0]
-            if is_null(value):
-                continue
-            self.runner.ledger.record_write(self.name, device_key, oid, prop, priority, value)
-        await self.client.write_multiple(device, writes)
-        for object_id, property, value, priority in writes:
-            if is_null(value):
-                self.runner.ledger.record_release(self.name, device_key, str(parse_object_id(object_id)),
-                                                  parse_property(property)[0], priority)
 
 
 class AsoRunner:
@@ -102,23 +41,29 @@ class AsoRunner:
         serve_points: bool = True,
         release_orphans: bool = True,
         block_warning: float = 0.5,
+        block_limit: float = 2.0,
         capture_prints: bool = True,
     ) -> None:
         self.client = client
         self.ledger = ledger or Ledger.open()
         self.events = EventBus()
+        self.releaser = Releaser(client, self.ledger, self.events)
         self.instances: dict[str, AsoInstance] = {}
         self.enabled = True
         self.block_warning = block_warning
+        # A script that blocks the loop longer than this in one go is stopped:
+        # every other ASO, the releases and the BACnet stack share the loop.
+        self.block_limit = block_limit
         self._serve_points = serve_points
         self._release_orphans = release_orphans
         self._capture_prints = capture_prints
         self._names: set[str] = set()
         self._handler = BusHandler(self.events, self._names)
         self._kill_switch = None
+        self.commands: CommandStore | None = None  # the enable points' saved commands
         self._next_point = FIRST_ASO_INSTANCE
         self._restarts: set[asyncio.Task] = set()
-        self.orphan_results: list[ReleaseResult] = []
+        self.orphans = OrphanSweep()
 
     # ----- host lifecycle ----------------------------------------------------
 
@@ -136,18 +81,27 @@ class AsoRunner:
         if self._capture_prints:
             install_print_router()
         if self._serve_points and self._kill_switch is None:
+            self.commands = CommandStore(commands_path(self.client.device_instance))
             self._kill_switch = kill_switch(self._kill_switch_changed)
+            # An operator's "off" from before a restart holds before any ASO starts.
+            self.commands.track(self._kill_switch, fail_safe=True)
             self.client.app.add_object(self._kill_switch)
+        self.releaser.start()
         if self._release_orphans:
-            self.orphan_results = await release_orphans(self.client)
+            self.orphans = await release_orphans(self.client, adopt=self.ledger.adopt)
 
-    async def close(self) -> None:
-        """Stop every ASO (releasing its overrides), then close the ledger."""
+    async def close(self, grace: float = 0.0) -> list:
+        """Stop every ASO (releasing its overrides), retry failed releases for
+        ``grace`` seconds, then close the ledger. Returns what is still held
+        (the journal keeps it for the next start)."""
         for task in list(self._restarts):
             task.cancel()
         await self.stop_all()
+        still_held = await self.releaser.drain(grace)
+        await self.releaser.stop()
         logging.getLogger("aso").removeHandler(self._handler)
         self.ledger.close()
+        return still_held
 
     # ----- loading and control -------------------------------------------------
 
@@ -167,6 +121,8 @@ class AsoRunner:
         obj._context = AsoContext(self, instance)
         if self._serve_points:
             instance.points = AsoPoints(self.client.app, obj.name, self._next_point, lambda _on: instance.wake())
+            if self.commands is not None:
+                self.commands.track(instance.points.enable)
             self._next_point += 1
         self.instances[obj.name] = instance
         self._names.add(obj.name)
@@ -200,7 +156,7 @@ class AsoRunner:
 
     async def stop_all(self) -> list[ReleaseResult]:
         results = await asyncio.gather(*(i.stop() for i in self.instances.values()))
-        leftovers = await self.release_held(None)  # anything journaled by no running ASO
+        leftovers = await self.release_held(None, "host stopping")  # held by no running ASO, or pending
         return [r for batch in results for r in batch] + leftovers
 
     def schedule_restart(self, instance: AsoInstance, delay: float) -> None:
@@ -232,25 +188,24 @@ class AsoRunner:
 
     # ----- releasing -------------------------------------------------------------
 
-    async def release_held(self, aso: str | None) -> list[ReleaseResult]:
-        """Release (and verify) every override held by one ASO, or by all."""
-        held = self.ledger.held(aso)
-        return list(await asyncio.gather(*(release_override(self.client, o, ledger=self.ledger) for o in held)))
+    async def release_held(self, aso: str | None, why: str = "") -> list[ReleaseResult]:
+        """Release (and verify) every override held by one ASO, or by all; failures are retried."""
+        return await self.releaser.release_all(aso, why)
 
     async def release_one(self, aso: str, device: str, object_id: str, priority: int) -> ReleaseResult | None:
         for override in self.ledger.held(aso):
             if (override.device, override.object_id, override.priority) == (device, object_id, priority):
-                return await release_override(self.client, override, ledger=self.ledger)
+                return await self.releaser.release(override, "by hand")
         return None
 
+    def health(self) -> str | None:
+        """None while every ASO's lifecycle is alive and moving; else what is wrong (for the watchdog)."""
+        for instance in self.instances.values():
+            problem = instance.stuck()
+            if problem:
+                return problem
+        return None
 
-async def release_orphans(client: BacnetClient, directory=None) -> list[ReleaseResult]:
-    """Release what hosts that died (kill -9, power loss) left in their journals."""
-    results: list[ReleaseResult] = []
-    for journal in orphan_journals(directory):
-        outcomes = list(await asyncio.gather(*(release_override(client, o) for o in journal.overrides)))
-        for outcome in outcomes:
-            (log.info if outcome.ok else log.error)("orphan %s: %s", outcome.override.aso, outcome)
-        journal.settle([r.override for r in outcomes if r.ok])
-        results.extend(outcomes)
-    return results
+    def pending_releases(self) -> list:
+        """Overrides whose release failed and is being retried (shown as "release pending")."""
+        return self.ledger.pending()

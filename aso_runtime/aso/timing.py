@@ -4,6 +4,9 @@ Every ASO shares one loop with the BACnet stack (and the console); a step
 that blocks for a second freezes everything. We drive each hook's coroutine
 ourselves and time every synchronous slice between two awaits, so the
 warning names the ASO and hook that did it, not just "the loop was slow".
+When ``on_slow`` answers True the script is stopped right there: its
+coroutine is closed and :class:`LoopBlocked` raised in its place, before it
+can block its neighbours again.
 """
 
 from __future__ import annotations
@@ -13,8 +16,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 
+class LoopBlocked(Exception):
+    """The script blocked the event loop past the host's limit and was stopped."""
+
+
 class _Timed:
-    def __init__(self, coro: Coroutine, on_slow: Callable[[float], None], threshold: float) -> None:
+    def __init__(self, coro: Coroutine, on_slow: Callable[[float], bool | None], threshold: float) -> None:
         self.coro = coro
         self.on_slow = on_slow
         self.threshold = threshold
@@ -35,7 +42,7 @@ class _Timed:
             except BaseException:
                 self._check(started)
                 raise
-            self._check(started)
+            self._check(started, stop_it=True)
             try:
                 send_value = yield yielded
                 error = None
@@ -43,12 +50,16 @@ class _Timed:
                 send_value = None
                 error = exc
 
-    def _check(self, started: float) -> None:
+    def _check(self, started: float, stop_it: bool = False) -> None:
         elapsed = time.perf_counter() - started
-        if elapsed > self.threshold:
-            self.on_slow(elapsed)
+        if elapsed > self.threshold and self.on_slow(elapsed) and stop_it:
+            self.coro.close()  # its finally blocks run; it gets no further turn
+            raise LoopBlocked(f"blocked the event loop for {elapsed:.1f} s")
 
 
-async def timed(coro: Coroutine, on_slow: Callable[[float], None], threshold: float) -> Any:
-    """Await ``coro``, calling ``on_slow(seconds)`` for each slice longer than ``threshold``."""
+async def timed(coro: Coroutine, on_slow: Callable[[float], bool | None], threshold: float) -> Any:
+    """Await ``coro``, calling ``on_slow(seconds)`` for each slice longer than ``threshold``.
+
+    If ``on_slow`` returns True the coroutine is closed and :class:`LoopBlocked` raised.
+    """
     return await _Timed(coro, on_slow, threshold)

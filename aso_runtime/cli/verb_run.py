@@ -38,24 +38,38 @@ async def cmd_run(ctx: Context) -> int:
         cls(name=spec.name, **spec.params)
     _log_to_stderr()
     options = HostOptions(address=ctx.address, instance=ctx.instance or HostOptions.instance,
-                          foreign=ctx.foreign, ttl=ctx.ttl, timeout=ctx.timeout)
-    return await run_host(specs, options)
+                          foreign=ctx.foreign, ttl=ctx.ttl, timeout=ctx.timeout, release_grace=args.release_grace,
+                          exit_when_faulted=args.exit_when_faulted, block_limit=args.block_limit)
+    from .main import EARLY_STOP
+
+    return await run_host(specs, options, early_signals=EARLY_STOP)
 
 
 async def cmd_release_orphans(ctx: Context) -> int:
     from aso_runtime.aso import release_orphans
 
     client = await ctx.client()
-    results = await release_orphans(client)
+    sweep = await release_orphans(client)
     rows = [{"aso": r.override.aso, "device": r.override.device, "object_id": r.override.object_id,
              "priority": r.override.priority, "value": r.override.value, "outcome": r.outcome, "detail": r.detail}
-            for r in results]
+            for r in sweep.results]
+    problems = [str(problem) for problem in sweep.problems]
     if ctx.out.json_mode:
-        ctx.out.json({"results": rows})
-    elif not rows:
-        ctx.out.note("no orphaned overrides: nothing to release")
-    else:
+        ctx.out.json({"results": rows, "unreadable": problems, "notes": sweep.notes})
+        return 0 if sweep.ok else 1
+    if rows:
         ctx.out.table(["ASO", "Device", "Object", ("Priority", "right"), "Value", "Outcome", "Detail"],
                       [[r["aso"], r["device"], r["object_id"], r["priority"], r["value"], r["outcome"], r["detail"]]
                        for r in rows], title="orphaned overrides")
-    return 0 if all(r.ok for r in results) else 1
+    for line in [*problems, *sweep.notes]:
+        ctx.out.warn(line)
+    if problems:
+        # Never "nothing held" for a journal we could not read in full.
+        ctx.out.warn(f"{len(problems)} journal record(s) could not be read: what they held is unknown; "
+                     "check those points with `aso priority-array`")
+    elif not rows:
+        ctx.out.note("no orphaned overrides: nothing to release")
+    if sweep.failed:
+        ctx.out.warn(f"{len(sweep.failed)} override(s) could not be released now; their journal is kept: "
+                     "run `aso release-orphans` again once the devices answer")
+    return 0 if sweep.ok else 1

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ..aso.base import Aso
-from ..aso.release import same_value
+from ..aso.ledger import same_value
 from ..bacnet import parse_object_id
 
 # ----- devices (instances) ---------------------------------------------------------
