@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -63,6 +64,16 @@ async def _run(handler: Callable[..., Awaitable[int]], args: object) -> int:
         await ctx.close()
 
 
+# SIGTERM/SIGHUP that reach `aso run` before its event loop handles signals
+# (imports take a moment): remembered, so the host releases what a dead
+# predecessor left and exits cleanly instead of dying half-started.
+EARLY_STOP: list[int] = []
+
+
+def _remember_stop(signum: int, frame: object) -> None:
+    EARLY_STOP.append(signum)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run ``aso`` with ``argv`` and return the exit code (exceptions escape)."""
     parser = build_parser()
@@ -73,6 +84,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.verb is None:
         parser.print_help()
         return EXIT_INPUT
+    if args.verb == "run":
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _remember_stop)
     _setup_logging(args.debug)
 
     from aso_runtime.bacnet import BacnetError, InvalidInput

@@ -9,6 +9,7 @@ leaves the top-level default alone.
 from __future__ import annotations
 
 import argparse
+import re
 from typing import NoReturn
 
 from aso_runtime import __version__
@@ -26,34 +27,69 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+# Argument types shared by `aso` and `aso-console`: ASCII digits only
+# (float() and int() would also take '３', '1_0' and ' 8 ').
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
+def seconds_arg(text: str) -> float:
+    if not _SECONDS.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    value = float(text)
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError(f"{text} s is out of range (0 < seconds <= 3600)")
     return value
 
 
-def _instance(text: str) -> int:
-    if not text.isdigit() or int(text) >= MAX_INSTANCE:
+def instance_arg(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 8 or int(text) >= MAX_INSTANCE:
         raise argparse.ArgumentTypeError(f"{text!r} is not a device instance 0..{MAX_INSTANCE - 1}")
     return int(text)
 
 
-def _positive(text: str) -> int:
-    value = _whole(text)
+def positive_arg(text: str) -> int:
+    value = whole_arg(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive whole number")
     return value
 
 
-def _whole(text: str) -> int:
+def grace_arg(text: str) -> float:
+    """Seconds, where 0 is allowed (no retries on exit)."""
+    return 0.0 if text.strip() in ("0", "0.0") else seconds_arg(text)
+
+
+def port_arg(text: str) -> int:
+    value = whole_arg(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UDP port 1..65535")
+    return value
+
+
+def whole_arg(text: str) -> int:
+    # ASCII digits only: int() would also take '１５', ' 8 ' and '1_6'.
+    digits = text[1:] if text.startswith("-") else text
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if digits.isascii() and digits.isdigit():
+            return int(text)
+    except ValueError:  # over 4300 digits
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+
+
+def priority_arg(text: str) -> int:
+    value = whole_arg(text)
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(
+            f"priority {value} is out of range: BACnet priorities are 1..16 (8 = manual operator)"
+        )
+    return value
+
+
+def retries_arg(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of retries (0..999999)")
+    return int(text)
 
 
 DESCRIPTION = """\
@@ -95,13 +131,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="local BACnet/IP bind: IP/MASK[:PORT] (e.g. 10.0.0.5/24, 127.0.0.1/8:47809) or an "
         "interface name (eth0, eth0:47809); default $ASO_ADDRESS, else the host's primary interface, port 47808",
     )
-    group.add_argument("--instance", type=_instance, metavar="N", default=default(None),
+    group.add_argument("--instance", type=instance_arg, metavar="N", default=default(None),
                        help="our own device instance (default 4194301)")
     group.add_argument("--foreign", metavar="BBMD", default=default(None),
                        help="register as a foreign device with this BBMD (IP[:PORT]) to reach another subnet")
-    group.add_argument("--ttl", type=_positive, metavar="S", default=default(300),
+    group.add_argument("--ttl", type=positive_arg, metavar="S", default=default(300),
                        help="foreign-device registration lifetime in seconds (default 300)")
-    group.add_argument("--timeout", type=_seconds, metavar="S", default=default(3.0),
+    group.add_argument("--timeout", type=seconds_arg, metavar="S", default=default(3.0),
                        help="seconds to wait for each answer (default 3)")
     group.add_argument("--json", action="store_true", default=default(False),
                        help="print one JSON document on stdout instead of tables")
@@ -112,11 +148,11 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 def _search_options(parser: argparse.ArgumentParser, *, max_wait: float = 3.0, quiet: bool = True) -> None:
     parser.add_argument("--target", metavar="ADDR",
                         help="send to one address instead of broadcasting (e.g. a device across a router or NAT)")
-    parser.add_argument("--network", type=_whole, metavar="N", help="broadcast on remote network N through its router")
+    parser.add_argument("--network", type=whole_arg, metavar="N", help="broadcast on remote network N through its router")
     if quiet:
-        parser.add_argument("--quiet", type=_seconds, default=0.3, metavar="S",
+        parser.add_argument("--quiet", type=seconds_arg, default=0.3, metavar="S",
                             help="stop after S seconds with no new answer (default 0.3)")
-    parser.add_argument("--max-wait", type=_seconds, default=max_wait, metavar="S",
+    parser.add_argument("--max-wait", type=seconds_arg, default=max_wait, metavar="S",
                         help=f"never wait longer than S seconds (default {max_wait:g})")
 
 
@@ -145,8 +181,8 @@ examples:
 json: {"devices": [{"instance", "address", "vendor_id", "max_apdu",
        "segmentation", "network"}], "count", "elapsed_ms"}
 """)
-    p.add_argument("low", nargs="?", type=_instance, metavar="LOW", help="lowest device instance (alone: exactly this one)")
-    p.add_argument("high", nargs="?", type=_instance, metavar="HIGH", help="highest device instance")
+    p.add_argument("low", nargs="?", type=instance_arg, metavar="LOW", help="lowest device instance (alone: exactly this one)")
+    p.add_argument("high", nargs="?", type=instance_arg, metavar="HIGH", help="highest device instance")
     _search_options(p)
 
     p = verb("whohas", "verbs_find:cmd_whohas", "find which devices hold an object id or an object name (Who-Has)", """\
@@ -192,7 +228,7 @@ json: {"device", "object_id", "property", "value" (as typed; null for a release)
     p.add_argument("device", metavar="DEVICE", help="address, NETWORK:MAC or device instance")
     p.add_argument("object", metavar="OBJECT", help="object id, e.g. av,3")
     p.add_argument("value", metavar="VALUE", help="number, active/inactive, state number, text, or null to release")
-    p.add_argument("--priority", "-p", type=_whole, metavar="P", help="priority 1..16 (8 = manual operator)")
+    p.add_argument("--priority", "-p", type=whole_arg, metavar="P", help="priority 1..16 (8 = manual operator)")
     p.add_argument("--property", default="present-value", metavar="PROP", help="property to write (default present-value)")
 
     p = verb("release", "verbs_points:cmd_release", "relinquish a point's slot in its priority array (write null)", """\
@@ -203,7 +239,7 @@ json: {"device", "object_id", "property", "value": null, "priority", "released":
 """)
     p.add_argument("device", metavar="DEVICE", help="address, NETWORK:MAC or device instance")
     p.add_argument("object", metavar="OBJECT", help="object id, e.g. av,3")
-    p.add_argument("--priority", "-p", type=_whole, required=True, metavar="P", help="the priority slot to release, 1..16")
+    p.add_argument("--priority", "-p", type=whole_arg, required=True, metavar="P", help="the priority slot to release, 1..16")
     p.add_argument("--property", default="present-value", metavar="PROP", help="property (default present-value)")
 
     p = verb("rpm", "verbs_points:cmd_rpm", "read several properties of several objects at once (ReadPropertyMultiple)", """\
@@ -234,7 +270,7 @@ json: {"device", "writes": [{"object_id", "property", "value" (as typed; null = 
 """)
     p.add_argument("device", metavar="DEVICE", help="address, NETWORK:MAC or device instance")
     p.add_argument("items", nargs="+", metavar="OBJECT PROP=VALUE[@P]", help="object id then its writes, repeated")
-    p.add_argument("--priority", "-p", type=_whole, metavar="P", help="priority for writes without @P")
+    p.add_argument("--priority", "-p", type=whole_arg, metavar="P", help="priority for writes without @P")
 
     p = verb("priority-array", "verbs_points:cmd_priority_array", "show the 16 command priorities of a point and which one wins", """\
 examples:
@@ -255,9 +291,9 @@ examples:
 
 json: {"routers": [{"address", "networks"}], "count"}
 """)
-    p.add_argument("network", nargs="?", type=_whole, metavar="NETWORK", help="only routers to this network")
+    p.add_argument("network", nargs="?", type=whole_arg, metavar="NETWORK", help="only routers to this network")
     p.add_argument("--target", metavar="ADDR", help="ask one address instead of broadcasting")
-    p.add_argument("--max-wait", type=_seconds, default=2.0, metavar="S", help="seconds to wait for answers (default 2)")
+    p.add_argument("--max-wait", type=seconds_arg, default=2.0, metavar="S", help="seconds to wait for answers (default 2)")
 
     p = verb("discover", "verbs_find:cmd_discover", "list a device's points: name, present value, units, status", """\
 examples:
@@ -285,8 +321,8 @@ Only --address moves it ($ASO_ADDRESS is ignored): a simulator never
 appears on a real network by accident.
 json: {{"address", "devices": [{{"instance", "name", "address", "kind"}}], "discover_command"}}
 """)
-    p.add_argument("--devices", type=_whole, metavar="N", help="devices in the building, 8..250: AHU, plant, meter and N-3 VAV boxes (default 8)")
-    p.add_argument("--step", type=_seconds, metavar="S", help="seconds between model steps (default 1)")
+    p.add_argument("--devices", type=whole_arg, metavar="N", help="devices in the building, 8..250: AHU, plant, meter and N-3 VAV boxes (default 8)")
+    p.add_argument("--step", type=seconds_arg, metavar="S", help="seconds between model steps (default 1)")
 
     p = verb("run", "verb_run:cmd_run", "host ASO scripts headless until SIGINT/SIGTERM/SIGHUP, then release", """\
 examples:
@@ -296,21 +332,31 @@ examples:
   aso run a.py b.py:Other                    several ASOs on one BACnet port
   aso --address eth0 run my_aso.py           bind a real interface (default: primary)
 
-Every write is journaled before it is sent; on exit every override still
-held is released and verified by reading the priority array back. After a
-kill -9 or power loss the next `aso run` (or `aso release-orphans`)
-releases what the dead host left. The host serves optimization-enabled
-(binary-value,1): write it inactive from the BAS to disable every ASO.
-Exit 0 when everything was released; 1 if a release could not be verified.
+Every value written is journaled before it is sent; on exit every override
+still held is released and verified by reading the priority array back
+(failed releases are retried for --release-grace seconds). After a kill -9
+or power loss the next `aso run` (or `aso release-orphans`) releases what
+the dead host left. A faulted ASO is restarted with backoff; the host keeps
+running. The host serves optimization-enabled (binary-value,1): write it
+inactive at priority 8 from the BAS to stop every ASO (kept across restarts).
+Under systemd (Type=notify) it reports READY and feeds the watchdog.
+Exit 0 when everything was released; 1 if overrides are still held after
+the grace period or an orphaned journal could not be read.
 """)
     p.add_argument("scripts", nargs="+", metavar="FILE[:Class]", help="script file, file:Class, module, or examples:NAME")
-    p.add_argument("--step", type=_seconds, metavar="S", help="step interval in seconds (overrides the class's)")
+    p.add_argument("--step", type=seconds_arg, metavar="S", help="step interval in seconds (overrides the class's)")
     p.add_argument("--name", metavar="NAME", help="instance name (one script only; default the class name)")
-    p.add_argument("--priority", "-p", type=_whole, metavar="P", help="default write priority (overrides the class's 13)")
+    p.add_argument("--priority", "-p", type=priority_arg, metavar="P", help="default write priority (overrides the class's 13)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="set a class parameter, e.g. --param kw_limit=40 (repeatable)")
-    p.add_argument("--retries", type=_whole, default=0, metavar="N",
-                   help="restart a faulted ASO up to N times with backoff (default 0: stay faulted)")
+    p.add_argument("--retries", type=retries_arg, default=None, metavar="N",
+                   help="restart a faulted ASO at most N times (default: always, backoff 2 s doubling to 5 min)")
+    p.add_argument("--exit-when-faulted", action="store_true",
+                   help="exit 1 once every ASO has faulted for good (default: keep serving and releasing)")
+    p.add_argument("--release-grace", type=grace_arg, default=30.0, metavar="S",
+                   help="on exit, keep retrying failed releases this long before giving up (default 30)")
+    p.add_argument("--block-limit", type=seconds_arg, default=2.0, metavar="S",
+                   help="stop a script that blocks the event loop this long (in one go, or within 10 s; default 2)")
 
     p = verb("release-orphans", "verb_run:cmd_release_orphans",
              "release overrides left by an ASO host that died (kill -9, power loss)", """\
