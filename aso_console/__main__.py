@@ -15,6 +15,8 @@ import signal
 import sys
 
 from aso_runtime.bacnet import BacnetError, InvalidInput
+from aso_runtime.cli.parser import instance_arg, port_arg, positive_arg, seconds_arg
+from aso_runtime.cli.syntax import bbmd_arg, local_address_arg
 
 from .logs import setup_logging
 from .runtime import ConsoleOptions, open_runtime
@@ -32,16 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true",
                         help="serve the embedded simulated building in this process and discover it")
-    parser.add_argument("--demo-devices", type=int, default=8, metavar="N",
+    parser.add_argument("--demo-devices", type=positive_arg, default=8, metavar="N",
                         help="devices in the demo building (AHU, plant, meter and N-3 VAVs; default 8)")
-    parser.add_argument("--demo-port", type=int, default=47808, metavar="P",
+    parser.add_argument("--demo-port", type=port_arg, default=47808, metavar="P",
                         help="demo: the building's BBMD listens on 127.0.0.1:P, the console on P+1 (default 47808)")
     parser.add_argument("--address", help="local BACnet/IP address: IP/MASK[:PORT] or an interface name "
                                           "(default: the host's primary interface)")
-    parser.add_argument("--instance", type=int, default=4194302, help="our device instance (default 4194302)")
+    parser.add_argument("--instance", type=instance_arg, default=4194302, help="our device instance (default 4194302)")
     parser.add_argument("--foreign", metavar="BBMD", help="register as a foreign device with this BBMD (IP[:PORT])")
-    parser.add_argument("--ttl", type=int, default=300, help="foreign-device registration time-to-live, s")
-    parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each device answer")
+    parser.add_argument("--ttl", type=positive_arg, default=300, help="foreign-device registration time-to-live, s")
+    parser.add_argument("--timeout", type=seconds_arg, default=3.0, help="seconds to wait for each device answer")
     parser.add_argument("--read-only", action="store_true", help="disable every write and release")
     parser.add_argument("--profile", metavar="FILE", help="TOML file of ASO scripts to load (and start) at launch")
     return parser
@@ -63,18 +65,51 @@ async def run(options: ConsoleOptions) -> int:
 
     for sig in (signal.SIGHUP, signal.SIGTERM):
         loop.add_signal_handler(sig, hang_up, sig.name)
+    still_held: list = []
     try:
         await app.run_async()
     finally:
         for sig in (signal.SIGHUP, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await runtime.close()
+        still_held = await runtime.close()
+        _report_exit(still_held)
+    return 1 if still_held else app.return_code or 0
+
+
+def _report_exit(still_held: list) -> None:
+    """Say truthfully what the building holds now that the console is gone (the screen is restored)."""
+    if not still_held:
         log.info("aso-console stopped; every ASO override released")
-    return app.return_code or 0
+        return
+    for override in still_held:
+        log.error("still held: %s %s @%s = %r (%s)", override.device, override.object_id, override.priority,
+                  override.value, override.pending or "release not verified")
+    message = (f"aso-console: {len(still_held)} ASO override(s) are still held in the building (release pending: "
+               f"{still_held[0].pending or 'not verified'}); the journal keeps them and the next start or "
+               "`aso release-orphans` releases them")
+    log.error(message)
+    print(message, file=sys.stderr)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse a bad --address/--foreign before the demo building or a socket is opened.
+
+    Blank counts as given: '' must not mean "the primary interface" (the site
+    network) or "no BBMD". Raises :class:`InvalidInput`.
+    """
+    if args.address is not None:
+        local_address_arg(args.address)
+    if args.foreign is not None:
+        bbmd_arg(args.foreign)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        check_args(args)
+    except InvalidInput as exc:
+        print(f"aso-console: error: {exc}", file=sys.stderr)
+        return 2
     options = ConsoleOptions(address=args.address, instance=args.instance, foreign=args.foreign, ttl=args.ttl,
                              timeout=args.timeout, read_only=args.read_only, demo=args.demo,
                              demo_devices=max(8, args.demo_devices), profile=args.profile,

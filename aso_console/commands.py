@@ -17,6 +17,7 @@ from rich.text import Text
 
 from aso_runtime.bacnet import (
     BacnetError,
+    BacnetRemoteError,
     InvalidInput,
     discover_objects,
     read_many,
@@ -119,15 +120,33 @@ class CommandRunner:
         self._need(args, 3, "write")
         priority = check_priority(args[3] if len(args) > 3 else 8, allow_none=False)
         await self.client.write(args[0], args[1], args[2], priority)
-        array = await self.client.priority_array(args[0], args[1])
-        return [Text(f"wrote {args[2]} to {args[1]} at priority {priority}", style="green"), self._array(array)]
+        done = Text(f"wrote {args[2]} to {args[1]} at priority {priority} (acknowledged by the device)", style="green")
+        return [done, await self._read_back(args[0], args[1])]
 
     async def _release(self, args: list[str]) -> list[RenderableType]:
         self._need(args, 3, "release")
         priority = check_priority(args[2], allow_none=False)
         await self.client.release(args[0], args[1], priority)
-        array = await self.client.priority_array(args[0], args[1])
-        return [Text(f"released {args[1]} at priority {priority}", style="green"), self._array(array)]
+        done = Text(f"released {args[1]} at priority {priority} (acknowledged by the device)", style="green")
+        return [done, await self._read_back(args[0], args[1])]
+
+    async def _read_back(self, device: str, object_id: str) -> RenderableType:
+        """What the point holds after a write that succeeded; a read-back failure is not a write failure.
+
+        Commandable points show their priority array; others (an input put
+        out of service) have none, so their present value is shown instead.
+        """
+        try:
+            return self._array(await self.client.priority_array(device, object_id))
+        except BacnetRemoteError:
+            pass  # not commandable
+        except BacnetError as exc:
+            return Text(f"read-back failed: {exc}", style="yellow")
+        try:
+            value = await self.client.read(device, object_id, "present-value")
+        except BacnetError as exc:
+            return Text(f"read-back failed: {exc}", style="yellow")
+        return Text.assemble((f"{object_id} present-value is now ", "dim"), (str(value), "bold"))
 
     async def _rpm(self, args: list[str]) -> list[RenderableType]:
         if len(args) < 3 or len(args[1:]) % 2:
@@ -181,11 +200,11 @@ class CommandRunner:
         low = high = network = None
         address = None
         words = list(args)
-        if len(words) >= 2 and words[0].isdigit() and words[1].isdigit():
+        if len(words) >= 2 and _number(words[0]) and _number(words[1]):
             low, high = int(words[0]), int(words[1])
             words = words[2:]
         if words[:1] == ["net"]:
-            if len(words) < 2 or not words[1].isdigit():
+            if len(words) < 2 or not _number(words[1]):
                 raise InvalidInput("whois net needs a network number")
             network = int(words[1])
         elif words:
@@ -210,7 +229,7 @@ class CommandRunner:
         return [table, Text(f"{len(holders)} answer(s)", style="dim")]
 
     async def _routers(self, args: list[str]) -> list[RenderableType]:
-        network = int(args[0]) if args and args[0].isdigit() else None
+        network = int(args[0]) if args and _number(args[0]) else None
         routers = await who_is_router_to_network(self.client, network)
         table = _table("Router", "Networks")
         for router in routers:
@@ -246,8 +265,13 @@ class CommandRunner:
         elif len(words) == 2:
             options = [str(i) for i in sorted(self.site.devices)]
             options += [d.info.address for d in self.site.devices.values()]
-        elif len(words) == 3 and words[1].isdigit() and int(words[1]) in self.site.devices:
+        elif len(words) == 3 and _number(words[1]) and int(words[1]) in self.site.devices:
             options = sorted((self.site.devices[int(words[1])].points or {}).keys())
         else:
             options = []
         return [option for option in options if option.startswith(prefix)]
+
+
+def _number(word: str) -> bool:
+    """ASCII digits only, and not absurdly long: '１' and '١' are not numbers on a site."""
+    return word.isascii() and word.isdigit() and len(word) <= 8

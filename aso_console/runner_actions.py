@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual import work
 
+from aso_runtime.aso import RestartPolicy
 from aso_runtime.bacnet import BacnetError
 
 from .profile import load_profile
@@ -30,7 +31,9 @@ class RunnerActions:
     def _load_aso(self, request: LoadRequest) -> None:
         runner = self.runtime.runner
         try:
-            instance = runner.load(request.source, name=request.name, **request.params)
+            # A technician is watching: a fault stays on screen instead of restarting by itself.
+            instance = runner.load(request.source, name=request.name, restart=RestartPolicy(retries=0),
+                                   **request.params)
         except Exception as exc:
             self.notify(f"{request.source}: {exc}", severity="error", title="Load refused")
             return
@@ -110,11 +113,22 @@ class RunnerActions:
         pane.refresh_overrides()
 
     def action_quit(self) -> None:
-        """Quit; with ASOs running, ask first (they are stopped and released on exit)."""
-        running = [i.name for i in self.runtime.runner.instances.values() if i.running]
-        if not running:
+        """Quit; with ASOs running or overrides still held, ask first (they are released on exit)."""
+        runner = self.runtime.runner
+        running = [i.name for i in runner.instances.values() if i.running]
+        held = runner.ledger.held()
+        if not running and not held:
             self.exit()
             return
-        question = (f"{len(running)} ASO(s) running ({', '.join(running)}). Quit, stopping them and "
-                    "releasing every override they hold?")
-        self.push_screen(ConfirmScreen(question), lambda yes: self.exit() if yes else None)
+        parts = []
+        if running:
+            parts.append(f"{len(running)} ASO(s) running ({', '.join(running)}).")
+        pending = [o for o in held if o.pending]
+        if pending:
+            owners = sorted({o.aso for o in pending})
+            parts.append(f"{len(pending)} override(s) of {', '.join(owners)} are still in the building: release "
+                         f"pending ({pending[0].pending}).")
+        elif held and not running:
+            parts.append(f"{len(held)} override(s) still held.")
+        parts.append("Quit, stopping every ASO and releasing every override (retried for a few seconds)?")
+        self.push_screen(ConfirmScreen(" ".join(parts)), lambda yes: self.exit() if yes else None)

@@ -41,6 +41,7 @@ class ConsoleOptions:
     serve_points: bool = True
     release_orphans: bool = True
     profile: str | None = None  # TOML file of ASOs to load (and start) at launch
+    release_grace: float = 10.0  # s of retrying failed releases on exit before saying what is still held
 
 
 @dataclass
@@ -55,10 +56,15 @@ class ConsoleRuntime:
     def read_only(self) -> bool:
         return self.options.read_only
 
-    async def close(self) -> None:
-        """Stop ASOs and release their overrides first, then the network."""
+    async def close(self) -> list:
+        """Stop ASOs and release their overrides first, then the network.
+
+        Returns the overrides still held after ``options.release_grace``
+        seconds of retries (the journal keeps them for the next start or
+        `aso release-orphans`).
+        """
         try:
-            await self.runner.close()
+            return await self.runner.close(grace=self.options.release_grace)
         finally:
             await self.client.close()
             if self.building is not None:

@@ -255,6 +255,31 @@ async def test_write_release_and_wpm_verbs_change_the_device(cleanup_vlans):
         await app.commands.run("release 1001 ao,1 10")
 
 
+def _rendered(app, output) -> str:
+    """Command output as plain text, the way a technician reads it."""
+    from rich.console import Console
+
+    console = Console(width=200, color_system=None, force_terminal=False)
+    with console.capture() as capture:
+        for item in output:
+            console.print(item)
+    return capture.get()
+
+
+async def test_writing_an_out_of_service_input_reports_what_it_now_holds(cleanup_vlans):
+    """An input has no priority array: the write succeeded and must not be reported as an error."""
+    async with opened(cleanup_vlans) as (app, pilot):
+        client = app.runtime.client
+        await client.write(AHU, "ai,2", True, property="out-of-service")
+        try:
+            text = _rendered(app, await app.commands.run("write 1001 ai,2 61.5 8"))
+            assert "acknowledged" in text and "present-value is now 61.5" in text
+            assert "unknown-property" not in text and "error" not in text.lower()
+            assert await client.read(AHU, "ai,2") == 61.5
+        finally:
+            await client.write(AHU, "ai,2", False, property="out-of-service")
+
+
 async def test_keys_are_handled_while_a_50_device_site_is_discovered(cleanup_vlans):
     app = make_app(devices=50)
     cleanup_vlans.append(app)

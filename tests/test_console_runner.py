@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 from textual.widgets import Input, Label
 
@@ -20,6 +19,7 @@ from aso_runtime.bacnet import open_client
 from aso_runtime.sim import SimulatedBuilding
 
 from .test_console import discovered, make_app, opened
+from .waiting import until
 
 VALVE = "analog-output,2"  # AHU-1 heating valve
 
@@ -44,18 +44,6 @@ CRASH = textwrap.dedent('''
             await self.bacnet_write(1001, "analog-value,1", 1.3)
             raise RuntimeError("sensor table is empty")
 ''')
-
-
-async def until(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def load_through_modal(app, pilot, source: str, start: bool = True) -> None:
@@ -203,6 +191,36 @@ async def test_quit_with_running_asos_asks_then_releases(cleanup_vlans, tmp_path
     # The app released before closing the network: the device's own slot 13 is empty.
     assert valve.priorityArray[12].null is not None
     assert app.runtime.runner.instances["Nudge"].state == "stopped"
+
+
+async def test_a_release_that_cannot_be_verified_is_shown_pending_and_named_on_quit(cleanup_vlans, tmp_path):
+    script = tmp_path / "nudge.py"
+    script.write_text(NUDGE)
+    app = make_app()
+    app.options.timeout, app.options.release_grace = 0.5, 0.5
+    cleanup_vlans.append(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await discovered(app, pilot)
+        await load_through_modal(app, pilot, str(script))
+        await until(lambda: slot13(app))
+        await app.runtime.building.stop_device(1001)  # the AHU controller goes off line
+        await pilot.press("t")  # stop: its release cannot be verified
+        await until(lambda: app.runtime.runner.pending_releases())
+        await pilot.pause(0.5)  # the pane's event flush
+        pane = app.query_one(RunnerPane)
+        status = str(app.query_one(OverrideTable).get_row_at(0)[-1])
+        assert status.startswith("release pending: ") and "no answer" in status
+        assert "1 release pending" in str(pane.query_one("#overrides-title").render())
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one(Label).render())
+        assert "still in the building: release pending" in question and "Nudge" in question
+        await pilot.press("y")
+        await pilot.pause()
+    # Still held after the grace period: kept in the journal for the next start, not forgotten.
+    assert [o.object_id for o in app.runtime.runner.ledger.held()] == [VALVE]
+    assert app.runtime.runner.ledger.path.exists()
 
 
 def test_profile_loads_and_starts_at_launch(cleanup_vlans, tmp_path):

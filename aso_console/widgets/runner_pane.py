@@ -36,6 +36,11 @@ OVERRIDE_COLUMNS = (("point", "Point", 12), ("priority", "P", 2), ("value", "Val
                     ("status", "Status", 20))
 
 
+def _held_cell(held: int, pending: int) -> Text:
+    """Held count; red with a '!' while some of its releases are pending (the device did not confirm)."""
+    return Text(f"{held}!", style="bold red") if pending else Text(str(held))
+
+
 def _clock(timestamp: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(timestamp)) if timestamp else "-"
 
@@ -189,26 +194,42 @@ class RunnerPane(Vertical):
 
     def refresh_instances(self) -> None:
         table = self.query_one(InstanceTable)
-        for name, instance in self.runner.instances.items():
-            snap = instance.snapshot()
-            cells = {
-                "name": name, "class": snap["class"],
-                "state": Text(snap["state"], style=STATE_STYLES.get(snap["state"], "")),
-                "steps": str(snap["steps"]), "last": _clock(snap["last_step_at"]),
-                "dur": "-" if snap["last_step_duration"] is None else f"{snap['last_step_duration'] * 1000:.0f}",
-                "enable": Text("active" if snap["enabled"] else "inactive",
-                               style="" if snap["enabled"] else "bold yellow"),
-                "held": str(snap["overrides"]), "error": Text(snap["last_error"] or "", style="red"),
-                "source": snap["source"],
-            }
+        rows = {name: self._instance_cells(name, instance.snapshot()) for name, instance in self.runner.instances.items()}
+        # Overrides left by ASOs not loaded here (a previous run's orphans whose release
+        # is pending) get a row too: what is still in the building is never hidden.
+        for name in sorted({o.aso for o in self.runner.ledger.held()} - set(rows)):
+            rows[name] = self._orphan_cells(name)
+        for name, cells in rows.items():
             if name not in table.rows:
                 table.add_row(*cells.values(), key=name)
             else:
                 for column, value in cells.items():
                     table.update_cell(name, column, value)
-        for key in [k.value for k in table.rows if k.value not in self.runner.instances]:
+        for key in [k.value for k in table.rows if k.value not in rows]:
             table.remove_row(key)
         self.refresh_overrides()
+
+    @staticmethod
+    def _instance_cells(name: str, snap: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": name, "class": snap["class"],
+            "state": Text(snap["state"], style=STATE_STYLES.get(snap["state"], "")),
+            "steps": str(snap["steps"]), "last": _clock(snap["last_step_at"]),
+            "dur": "-" if snap["last_step_duration"] is None else f"{snap['last_step_duration'] * 1000:.0f}",
+            "enable": Text("active" if snap["enabled"] else "inactive", style="" if snap["enabled"] else "bold yellow"),
+            "held": _held_cell(snap["overrides"], snap["pending"]),
+            "error": Text(snap["last_error"] or "", style="red"),
+            "source": snap["source"],
+        }
+
+    def _orphan_cells(self, name: str) -> dict[str, Any]:
+        held = self.runner.ledger.held(name)
+        pending = [o for o in held if o.pending]
+        return {
+            "name": name, "class": "-", "state": Text("orphan", style="bold red"), "steps": "-", "last": "-",
+            "dur": "-", "enable": "-", "held": _held_cell(len(held), len(pending)),
+            "error": Text(pending[0].pending if pending else "", style="red"), "source": "a previous run",
+        }
 
     def refresh_overrides(self) -> None:
         table = self.query_one(OverrideTable)
@@ -218,10 +239,13 @@ class RunnerPane(Vertical):
         for override in held:
             key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
             keys.add(key)
-            status = self.override_status.get(key, "")
+            if override.pending:
+                status = Text(f"release pending: {override.pending}", style="bold red")
+            else:
+                checked = self.override_status.get(key, "")
+                status = Text(checked, style="bold red" if "conflict" in checked else "green")
             cells = [f"{override.device} {short_id(override.object_id)}", str(override.priority),
-                     format_value(override.value),
-                     _clock(override.since), Text(status, style="bold red" if "conflict" in status else "green")]
+                     format_value(override.value), _clock(override.since), status]
             if key not in table.rows:
                 table.add_row(*cells, key=key)
             else:
@@ -229,7 +253,9 @@ class RunnerPane(Vertical):
                     table.update_cell(key, column, value)
         for key in [k.value for k in table.rows if k.value not in keys]:
             table.remove_row(key)
-        title = f"Held overrides: {name} ({len(held)})" if name else "Held overrides"
+        pending = sum(1 for o in held if o.pending)
+        count = f"{len(held)}, {pending} release pending" if pending else f"{len(held)}"
+        title = f"Held overrides: {name} ({count})" if name else "Held overrides"
         self.query_one("#overrides-title", Static).update(title)
 
     def selected(self) -> str | None:
