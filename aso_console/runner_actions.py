@@ -126,9 +126,11 @@ class RunnerActions:
         pending = [o for o in held if o.pending]
         if pending:
             owners = sorted({o.aso for o in pending})
-            parts.append(f"{len(pending)} override(s) of {', '.join(owners)} are still in the building: release "
-                         f"pending ({pending[0].pending}).")
+            cause = pending[0].pending.split(" (attempt")[0]
+            parts.append(f"{len(pending)} override(s) of {', '.join(owners)} still in the building, release "
+                         f"pending: {cause}.")
         elif held and not running:
             parts.append(f"{len(held)} override(s) still held.")
-        parts.append("Quit, stopping every ASO and releasing every override (retried for a few seconds)?")
+        parts.append(f"Quit, stopping every ASO and releasing every override (retried for "
+                     f"{self.runtime.options.release_grace:g} s; what is still held is printed on exit)?")
         self.push_screen(ConfirmScreen(" ".join(parts)), lambda yes: self.exit() if yes else None)

@@ -209,13 +209,13 @@ async def test_a_release_that_cannot_be_verified_is_shown_pending_and_named_on_q
         await pilot.pause(0.5)  # the pane's event flush
         pane = app.query_one(RunnerPane)
         status = str(app.query_one(OverrideTable).get_row_at(0)[-1])
-        assert status.startswith("release pending: ") and "no answer" in status
-        assert "1 release pending" in str(pane.query_one("#overrides-title").render())
+        assert status.startswith("pending #") and status.endswith("no answer")
+        assert "Held by Nudge: 1 (1 release pending)" in str(pane.query_one("#overrides-title").render())
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one(Label).render())
-        assert "still in the building: release pending" in question and "Nudge" in question
+        assert "still in the building, release pending: " in question and "Nudge" in question
         await pilot.press("y")
         await pilot.pause()
     # Still held after the grace period: kept in the journal for the next start, not forgotten.

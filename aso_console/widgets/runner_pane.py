@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import re
 import time
 from typing import Any
 
@@ -34,6 +35,21 @@ INSTANCE_COLUMNS = (("name", "Name", 16), ("class", "Class", 16), ("state", "Sta
                     ("error", "Last error", 30), ("source", "Source", 24))
 OVERRIDE_COLUMNS = (("point", "Point", 12), ("priority", "P", 2), ("value", "Value", 7), ("since", "Since", 8),
                     ("status", "Status", 20))
+
+
+def _pending_summary(reason: str) -> str:
+    """'pending #3 no answer': the attempt and the cause, short enough for the Status column.
+
+    The full reason is in the ASO's log and in the quit prompt.
+    """
+    attempt = re.search(r"attempt ([0-9]+)", reason)
+    number = f" #{attempt.group(1)}" if attempt else ""
+    if "no answer" in reason:
+        cause = "no answer"
+    else:
+        code = re.search(r": ([a-z-]+-[a-z-]+)", reason)  # an error code such as write-access-denied
+        cause = code.group(1) if code else "failed"
+    return f"pending{number} {cause}"
 
 
 def _held_cell(held: int, pending: int) -> Text:
@@ -240,7 +256,7 @@ class RunnerPane(Vertical):
             key = f"{override.aso}|{override.device}|{override.object_id}|{override.priority}"
             keys.add(key)
             if override.pending:
-                status = Text(f"release pending: {override.pending}", style="bold red")
+                status = Text(_pending_summary(override.pending), style="bold red")
             else:
                 checked = self.override_status.get(key, "")
                 status = Text(checked, style="bold red" if "conflict" in checked else "green")
@@ -254,8 +270,8 @@ class RunnerPane(Vertical):
         for key in [k.value for k in table.rows if k.value not in keys]:
             table.remove_row(key)
         pending = sum(1 for o in held if o.pending)
-        count = f"{len(held)}, {pending} release pending" if pending else f"{len(held)}"
-        title = f"Held overrides: {name} ({count})" if name else "Held overrides"
+        count = f"{len(held)} ({pending} release pending)" if pending else f"{len(held)}"
+        title = f"Held by {name}: {count}" if name else "Held overrides"
         self.query_one("#overrides-title", Static).update(title)
 
     def selected(self) -> str | None:
