@@ -14,7 +14,7 @@ and loop as the console); no socket is opened on any interface.
      (import, start the same building, ``open_client``, Who-Is, then every
      device's details and ``discover_objects``, 8 devices at a time as the
      app's discover() worker does), from fork to its "done" line.
-   - discovery phase: ``app.discovery_seconds`` (the app's own Who-Is to
+   - discovery phase: ``app.explore.discovery_seconds`` (the app's own Who-Is to
      whole tree, inside ``app.run_test``) against that runtime discovery
      without the UI, each run in a fresh process, alternating.
 2. Key-to-screen latency: inside ``app.run_test`` a key event is posted the
@@ -75,7 +75,7 @@ RESULT_MARK = "@@RESULT@@ "
 READY_MARK = "@@READY@@"
 
 SIZE = (120, 40)
-POINT_LOADS_IN_PARALLEL = 8  # aso_console.app.POINT_LOADS_IN_PARALLEL (checked in the discovery part)
+POINT_LOADS_IN_PARALLEL = 8  # aso_console.panes.explore.POINT_LOADS_IN_PARALLEL (checked in the discovery part)
 POLL_INTERVAL = 0.5  # s, in the latency runs: 4x the console's default, so more presses overlap a poll
 TARGET_POINTS = 20_000
 BIG_GROUP = 2_000  # rows of the big point-table group
@@ -358,7 +358,7 @@ def tree_watches(app, tree, start) -> dict:
     return {
         "echo": lambda: tree.cursor_node is not start,
         "selection": lambda: (tree.cursor_node is not start and tree.cursor_node is not None
-                              and app.selection == tree.cursor_node.data),
+                              and app.explore.selection == tree.cursor_node.data),
     }
 
 
@@ -487,7 +487,7 @@ async def part_discovery_runtime(devices: int) -> dict:
 
 
 async def part_discovery_app(devices: int) -> dict:
-    from aso_console import app as app_module
+    from aso_console.panes import explore as app_module
     from aso_runtime.bacnet.local import drop_virtual_network
 
     assert app_module.POINT_LOADS_IN_PARALLEL == POINT_LOADS_IN_PARALLEL, "mirror the app's parallelism"
@@ -508,7 +508,7 @@ async def part_discovery_app(devices: int) -> dict:
         "launch_to_tree_shown": shown - launched,
         "launch_to_mount": app.mounted_at - launched,
         "run_test_entered": entered - launched,
-        "discovery_seconds": app.discovery_seconds,
+        "discovery_seconds": app.explore.discovery_seconds,
         "mount_to_tree_complete": complete - app.mounted_at,
         "tree_complete_to_frame": shown - complete,
         "frames": app.frames,
@@ -584,13 +584,13 @@ async def part_latency(devices: int, presses: int) -> dict:
 
             # During discovery: the first one, then F5-style re-runs (Who-Is and every device's points).
             with GcPauses() as pauses:
-                await tree_presses(app, presses, rng, only_while=running, restart=app.discover, samples=samples)
+                await tree_presses(app, presses, rng, only_while=running, restart=app.explore.discover, samples=samples)
             out["tree_during_discovery"] = {k: summary(v) for k, v in samples.items()}
             out["tree_during_discovery"].update(presses_in_first_discovery=first_discovery_presses,
                                                 gc=pauses.result())
             with GcPauses() as pauses:
                 tabs = await tab_presses(app, presses, rng, only_while=lambda: discovery_running(app),
-                                         restart=app.discover)
+                                         restart=app.explore.discover)
             out["tabs_during_discovery"] = {**summary(tabs), "gc": pauses.result()}
 
             await asyncio.wait_for(app.tree_complete.wait(), 60)
@@ -626,7 +626,7 @@ async def part_big_table(devices: int, presses: int) -> dict:
         async with app.run_test(size=SIZE):
             await asyncio.wait_for(app.tree_complete.wait(), 120)
             await app.workers.wait_for_complete()
-            out["discovery_seconds"] = round(app.discovery_seconds, 3)
+            out["discovery_seconds"] = round(app.explore.discovery_seconds, 3)
             tree = app.query_one(DeviceTree)
             table = app.query_one(PointTable)
             device_node = tree.device_node(AHU)
@@ -636,7 +636,7 @@ async def part_big_table(devices: int, presses: int) -> dict:
             big = groups["analog-value"]
             before = device_node.children[list(device_node.children).index(big) - 1]
             tree.move_cursor(big)
-            await asyncio.wait_for(app.frame_when(lambda: app.selection == big.data), 10)
+            await asyncio.wait_for(app.frame_when(lambda: app.explore.selection == big.data), 10)
             out["rows"] = table.row_count
             await settle(app, 1.0)
 
@@ -646,7 +646,7 @@ async def part_big_table(devices: int, presses: int) -> dict:
             for _ in range(max(10, presses // 5)):
                 for key, target, sink in (("up", before, out_of_big), ("down", big, into_big)):
                     watches = {"echo": lambda target=target: tree.cursor_node is target,
-                               "selection": lambda target=target: app.selection == target.data}
+                               "selection": lambda target=target: app.explore.selection == target.data}
                     result = await press(app, key, watches, timeout=10.0)
                     sink.append(result["selection"])
                     if key == "down":
@@ -764,7 +764,7 @@ async def part_memory(devices: int, presses: int) -> dict:
             table = app.query_one(PointTable)
             node = tree.device_node(9001)
             tree.move_cursor(node)
-            await asyncio.wait_for(app.frame_when(lambda: app.selection == node.data), 30)
+            await asyncio.wait_for(app.frame_when(lambda: app.explore.selection == node.data), 30)
             out["table_rows"] = table.row_count
             out["rss_mb"]["plus_2000_row_table"] = rss_mb()
 
@@ -1003,14 +1003,16 @@ async def profile_phase(phase: str, devices: int) -> None:
     profiler = cProfile.Profile()
     extra = BIG_GROUP if phase == "big-table" else 0
     app = make_app(devices, "prof", poll_interval=3600 if phase == "filter" else 2.0, extra_ahu_points=extra)
-    original = app.discover
+    from aso_console.panes.explore import ExplorePane
 
-    def discover(*a, **k):
+    original = ExplorePane.discover
+
+    def discover(self, *a, **k):
         if phase == "discovery":
             profiler.enable()
-        return original(*a, **k)
+        return original(self, *a, **k)
 
-    app.discover = discover
+    ExplorePane.discover = discover
     try:
         async with app.run_test(size=SIZE):
             await asyncio.wait_for(app.tree_complete.wait(), 120)
@@ -1035,10 +1037,11 @@ async def profile_phase(phase: str, devices: int) -> None:
                 for _ in range(5):
                     for target in (big, before):
                         tree.move_cursor(target)
-                        await asyncio.wait_for(app.frame_when(lambda target=target: app.selection == target.data), 10)
+                        await asyncio.wait_for(app.frame_when(lambda target=target: app.explore.selection == target.data), 10)
                 profiler.disable()
-            print(f"discovery_seconds={app.discovery_seconds:.3f} frames={app.frames}")
+            print(f"discovery_seconds={app.explore.discovery_seconds:.3f} frames={app.frames}")
     finally:
+        ExplorePane.discover = original
         drop_virtual_network(app.bench_vlan)
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(45)

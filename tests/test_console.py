@@ -176,7 +176,7 @@ async def test_read_only_refuses_every_write_path(cleanup_vlans):
         for line in ("write 1001 ao,1 40 8", "release 1001 ao,1 8", "wpm 1001 ao,1 present-value 40 8"):
             output = await app.commands.run(line)
             assert "read-only" in str(output[0])
-        assert any("Read-only" in n.message for n in app._notifications)
+        assert any("Read-only" in notice for notice in app.notices)
         assert (await app.runtime.client.priority_array(AHU, FAN_SPEED)).at(8).value is None
 
 
@@ -349,9 +349,9 @@ async def test_cov_updates_the_table_without_polling(cleanup_vlans):
     async with app.run_test(size=(120, 40)) as pilot:
         await discovered(app, pilot)
         await select_point(app, pilot, AHU, FAN_SPEED)
-        app.poll_visible()  # the tick that subscribes the rows on screen
+        app.explore.poll_visible()  # the tick that subscribes the rows on screen
         for _ in range(50):
-            if (AHU, FAN_SPEED) in app.cov.watching and app.cov._watches:
+            if (AHU, FAN_SPEED) in app.explore.cov.watching:
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)

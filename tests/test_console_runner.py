@@ -14,7 +14,8 @@ from textual.widgets import Input, Label
 
 from aso_console.screens.confirm import ConfirmScreen
 from aso_console.screens.load_modal import LoadScreen
-from aso_console.widgets.runner_pane import InstanceTable, OverrideTable, RunnerPane
+from aso_console.panes.runner import RunnerPane
+from aso_console.widgets.runner_tables import InstanceTable, OverrideTable
 from aso_runtime.bacnet import open_client
 from aso_runtime.sim import SimulatedBuilding
 
@@ -89,7 +90,7 @@ async def test_load_start_watch_stop_and_release(cleanup_vlans, tmp_path):
         await pilot.pause(0.3)
         assert await slot13(app) is None
         assert overrides.row_count == 0
-        assert any("released and verified" in n.message for n in app._notifications)
+        assert any("released and verified" in notice for notice in app.notices)
         assert "stopped" in str(table.get_cell("Nudge", "state"))
 
 

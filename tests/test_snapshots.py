@@ -41,14 +41,20 @@ class SnapshotApp(AsoConsoleApp):
         ensure_virtual_network(self.vlan)
         self.field_device = serve_field_device(self.vlan, 2, 1001)
         await self.runtime.client.write(1001, "analog-value,1", 68.0, priority=8)
-        self.discover()
+        self.action_discover()
         await asyncio.wait_for(self.tree_complete.wait(), 10)
         if point:
             self.query_one(DeviceTree).select_point(1001, point)
             for _ in range(5):
                 await asyncio.sleep(0.05)
             await self.workers.wait_for_complete()
-        self.set_status("1 device(s), 7 point(s)")
+        # The discovery's own summary (with its timing) arrives as a message: wait for it,
+        # then replace it with a fixed line so the snapshot does not depend on timing.
+        for _ in range(100):
+            if "point(s) in" in str(self.status_bar.message):
+                break
+            await asyncio.sleep(0.01)
+        self.status_bar.say("1 device(s), 7 point(s)")
 
     async def on_unmount(self) -> None:
         await super().on_unmount()

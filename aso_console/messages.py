@@ -1,0 +1,47 @@
+"""Messages the panes send up to the app: what to show in the status line, and failed work.
+
+Data flows down (the app hands each pane its runtime and site; panes keep
+their own state as reactives); events flow up as these messages, handled in
+one place by the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+
+@dataclass
+class Status(Message):
+    """Show ``text`` in the status line; ``busy`` spins the spinner."""
+
+    text: str
+    busy: bool | None = None
+    style: str = ""
+
+
+@dataclass
+class WorkFailed(Message):
+    """A worker ended with an error: ``title`` is the worker's name (what the technician asked for)."""
+
+    title: str
+    error: BaseException
+
+
+class Pane(Widget):
+    """Base of the console's panes: forwards failed workers to the app's one handler.
+
+    ``Worker.StateChanged`` does not bubble, so each pane turns its own
+    failures into a :class:`WorkFailed` that does. Workers therefore just
+    raise; nobody writes ``except BacnetError: notify`` again.
+    """
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.post_message(WorkFailed(event.worker.name or "Error", event.worker.error))
+
+    def status(self, text: str, *, busy: bool | None = None, style: str = "") -> None:
+        self.post_message(Status(text, busy, style))

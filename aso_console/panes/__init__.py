@@ -1,0 +1,1 @@
+"""The console's tabs: each pane owns its state, timers and actions."""

@@ -1,0 +1,417 @@
+"""The Explore pane (F1): the site tree, the point table, the priority array.
+
+It owns everything about exploring the site: discovery (devices stream into
+the tree as their I-Ams arrive, then every device's points load in the
+background so ``/`` filters the whole site), the selection, live values (COV
+for the rows on screen, RPM polling for the rest) and writing points. Its
+timers are its own. Work runs in workers that simply raise: failures reach
+the app's one handler (see ``messages.Pane``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Input
+
+from aso_runtime.bacnet import (
+    BacnetError,
+    BacnetTimeout,
+    discover_objects,
+    read_many,
+    who_is_router_to_network,
+    who_is_stream,
+)
+
+from ..cov import CovWatcher
+from ..live import LivePoller
+from ..messages import Pane
+from ..runtime import ConsoleRuntime
+from ..site import Site, is_commandable_type
+from ..widgets.device_tree import DeviceTree, NodeData
+from ..widgets.info_line import InfoLine
+from ..widgets.point_table import PointTable
+from ..widgets.priority_panel import PriorityPanel, SlotTable
+from ..screens.write_modal import PointForWrite, WriteRequest, WriteScreen
+
+log = logging.getLogger("aso.console")
+
+POINT_LOADS_IN_PARALLEL = 8
+
+
+class ExplorePane(Pane):
+    """Browse, watch and command the site's points."""
+
+    DEFAULT_CSS = """
+    ExplorePane { height: 1fr; }
+    """
+
+    selection: reactive[NodeData | None] = reactive(None, init=False, always_update=True)
+
+    def __init__(self, runtime: ConsoleRuntime, site: Site, *, discover_on_start: bool = True,
+                 poll_interval: float = 2.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+        self.client = runtime.client
+        self.site = site
+        self.read_only = runtime.read_only
+        self.discover_on_start = discover_on_start
+        self.poll_interval = poll_interval
+        self.poller = LivePoller(self.client, site)
+        self.cov = CovWatcher(self.client, site, self._cov_changed)
+        self.tree_complete = asyncio.Event()  # set when a discovery has read every device's points
+        self.discovery_started: float | None = None
+        self.discovery_seconds: float | None = None
+        self._tree_pending: dict[int, set[str]] = {}
+        self._dirty: set[tuple[int, str]] = set()
+        self._poll_worker = None
+        self._table_view: tuple | None = None
+        self._filter_timer = None
+        self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: name or id (esc to clear)", id="filter", classes="hidden")
+                yield DeviceTree(self.site, id="tree")
+            with Vertical(id="right"):
+                yield InfoLine(id="details")
+                yield PointTable(id="points")
+                yield PriorityPanel(id="pa")
+
+    def on_mount(self) -> None:
+        self.device_tree = self.query_one(DeviceTree)
+        self.points = self.query_one(PointTable)
+        self.panel = self.query_one(PriorityPanel)
+        self.details = self.query_one("#details", InfoLine)
+        self.filter_box = self.query_one("#filter", Input)
+        self.set_interval(0.25, self._flush_tree)
+        self.set_interval(self.poll_interval, self.poll_visible)
+        self.set_interval(0.1, self._flush_cov)
+        if self.discover_on_start:
+            self.discover()
+
+    async def on_unmount(self) -> None:
+        await self.cov.close()
+
+    def focus_main(self) -> None:
+        self.device_tree.focus()
+
+    # ----- discovery ---------------------------------------------------------------------------
+
+    @work(exclusive=True, group="routers", exit_on_error=False, name="Routers")
+    async def find_routers(self, network: int | None, address: str | None) -> None:
+        self.status("Who-Is-Router-To-Network...", busy=True)
+        routers = await who_is_router_to_network(self.client, network, address=address)
+        lines = [f"{r.address}: network(s) {', '.join(map(str, r.networks))}" for r in routers]
+        for line in lines:
+            log.info("router %s", line)
+        self.status(f"{len(routers)} router(s)", busy=False)
+        self.notify("\n".join(lines) or "No router answered", title="Routers", timeout=10)
+
+    @work(exclusive=True, group="discover", exit_on_error=False, name="Who-Is")
+    async def discover(self, low: int | None = None, high: int | None = None, *, address: str | None = None,
+                       network: int | None = None) -> None:
+        """Who-Is, streaming devices into the tree, then every device's details and points."""
+        started = time.monotonic()
+        self.discovery_started = self.discovery_started or started
+        self.tree_complete.clear()
+        self.status("Who-Is: waiting for I-Am...", busy=True)
+        found, loads = [], []
+        try:
+            async for info in who_is_stream(self.client, low, high, address=address, network=network):
+                device = self.site.add(info)
+                self._queue_tree(device.instance, "add")
+                found.append(device)
+                # Read its name and points now, while other I-Ams still arrive.
+                loads.append(asyncio.create_task(self._load_device(device.instance)))
+                self.status(f"Who-Is: {len(found)} device(s)...", busy=True)
+            log.info("who-is: %d device(s) in %.0f ms", len(found), (time.monotonic() - started) * 1000)
+            self.status(f"{len(found)} device(s); reading names and point lists...", busy=True)
+            await asyncio.gather(*loads)
+        finally:
+            for load in loads:  # a new Who-Is (or a failure) cancels what is left of this one
+                load.cancel()
+        self._flush_tree()
+        self.discovery_seconds = time.monotonic() - started
+        gc.freeze()  # the site model is long-lived: keep it out of full collections
+        self.status(self.summary(), busy=False)
+        self.tree_complete.set()
+        if not found:
+            self.notify("No device answered the Who-Is. Check --address/--foreign, or F2 and `whois ADDRESS`.",
+                        severity="warning", title="Who-Is")
+
+    def summary(self) -> str:
+        summary = f"{len(self.site.devices)} device(s), {self.site.point_count()} point(s)"
+        if self.discovery_seconds is not None:
+            summary += f" in {self.discovery_seconds:.2f} s"
+        offline = sum(1 for d in self.site.devices.values() if d.offline)
+        return summary + (f", {offline} offline" if offline else "")
+
+    async def _load_device(self, instance: int) -> None:
+        async with self._point_loads:
+            await self._read_details(instance)
+            await self.load_points_now(instance)
+
+    async def _read_details(self, instance: int) -> None:
+        device = self.site.devices[instance]
+        try:
+            values = await read_many(self.client, device.info,
+                                     [(f"device,{instance}", ["object-name", "model-name", "vendor-name"])])
+        except BacnetError as exc:  # one silent device must not end the discovery of the others
+            device.offline, device.error = isinstance(exc, BacnetTimeout), str(exc)
+            self._queue_tree(instance, "label")
+            return
+        got = {v.property: v.value for v in values if v.ok}
+        device.name, device.model, device.vendor = got.get("object-name"), got.get("model-name"), got.get("vendor-name")
+        self._queue_tree(instance, "label")
+
+    async def load_points_now(self, instance: int) -> None:
+        device = self.site.devices[instance]
+        try:
+            points = await discover_objects(self.client, device.info)
+        except BacnetError as exc:  # marked on the device; the rest of the site goes on
+            device.offline = isinstance(exc, BacnetTimeout)
+            device.error = str(exc)
+            device.points = device.points if device.points is not None else {}
+            log.warning("device %s: point discovery failed: %s", instance, exc)
+        else:
+            device.offline = False
+            device.points = {p.object_id: p for p in points}
+        self._queue_tree(instance, "points")
+
+    def _queue_tree(self, instance: int, change: str) -> None:
+        """Tree changes wait for the next flush: during discovery every I-Am,
+        name and point list would otherwise redraw the whole tree (~30 ms a frame)."""
+        self._tree_pending.setdefault(instance, set()).add(change)
+
+    def _flush_tree(self) -> None:
+        if not self._tree_pending:
+            return
+        pending, self._tree_pending = self._tree_pending, {}
+        with self.app.batch_update():
+            for instance in sorted(pending):
+                changes = pending[instance]
+                device = self.site.devices[instance]
+                if "add" in changes:
+                    self.device_tree.add_device(device)
+                if "points" in changes:
+                    self.device_tree.show_points(instance)
+                    self._table_view = None  # its rows may have changed
+                    if self.selection is not None and self.selection.instance == instance:
+                        self.show_selection(self.selection)
+                elif "label" in changes:
+                    self.device_tree.relabel(instance)
+
+    @on(DeviceTree.LoadPoints)
+    def _load_points(self, message: DeviceTree.LoadPoints) -> None:
+        self.load_points(message.instance)
+
+    @work(group="points", exit_on_error=False, name="Point list")
+    async def load_points(self, instance: int) -> None:
+        await self.load_points_now(instance)
+
+    # ----- selection --------------------------------------------------------------------------------
+
+    @on(DeviceTree.Chosen)
+    def _chosen(self, message: DeviceTree.Chosen) -> None:
+        self.selection = message.data
+
+    def watch_selection(self, data: NodeData | None) -> None:
+        if data is not None:
+            self.show_selection(data)
+
+    def show_selection(self, data: NodeData) -> None:
+        details, table = self.details, self.points
+        if data.instance is None or data.instance not in self.site.devices:
+            details.update("")
+            table.show([], {})
+            return
+        device = self.site.devices[data.instance]
+        info = device.info
+        details.update(Text.assemble(
+            (f"{device.label} ", "bold"),
+            (f"{info.address}  {device.network_label}  vendor {device.vendor or info.vendor_id}"
+             f"{'  ' + device.model if device.model else ''}  max APDU {info.max_apdu}  {info.segmentation}", "dim"),
+            ("  OFFLINE" if device.offline else "", "bold red"),
+        ))
+        view = (data.instance, data.object_type if data.kind in ("group", "point") else None,
+                len(device.points or {}))
+        points = list((device.points or {}).values())
+        if data.kind in ("group", "point"):
+            points = [p for p in points if p.object_type == data.object_type]
+        points.sort(key=lambda p: (p.object_type, int(p.object_id.split(",")[1])))
+        if view != self._table_view:  # moving between points of one group keeps the rows
+            table.show([(data.instance, p) for p in points], self.site.live)
+            self._table_view = view
+        if data.kind == "point":
+            for row, point in enumerate(points):
+                if point.object_id == data.object_id:
+                    table.move_cursor(row=row)
+                    break
+            self.show_priority_array(data.instance, data.object_id)
+
+    @on(PointTable.PointHighlighted)
+    def _point_highlighted(self, message: PointTable.PointHighlighted) -> None:
+        self.show_priority_array(message.instance, message.object_id)
+
+    @on(PointTable.OpenRequested)
+    def _open_pa(self) -> None:
+        self.panel.query_one(SlotTable).focus()
+
+    @work(exclusive=True, group="pa", exit_on_error=False, name="Priority array")
+    async def show_priority_array(self, instance: int, object_id: str) -> None:
+        point = self.site.point(instance, object_id)
+        name = (point.name if point else None) or object_id
+        if not is_commandable_type(object_id):
+            self.panel.clear(f"{name} ({object_id}) is not commandable: it has no priority array")
+            return
+        await asyncio.sleep(0.15)  # debounce: the cursor may be moving fast
+        try:
+            array = await self.client.priority_array(self.site.devices[instance].info, object_id)
+        except BacnetError as exc:  # shown in the panel itself, where the technician looks
+            self.panel.clear(str(exc))
+            return
+        self._show_array(instance, object_id, array)
+
+    def _show_array(self, instance: int, object_id: str, array) -> None:  # noqa: ANN001 (PriorityArray)
+        point = self.site.point(instance, object_id)
+        self.panel.show(instance, object_id, (point.name if point else None) or object_id, array)
+        state = self.site.live.setdefault((instance, object_id), {})
+        state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
+        self.points.update_point(instance, object_id, state)
+
+    # ----- live values ---------------------------------------------------------------------------------
+
+    def _cov_changed(self, instance: int, object_id: str) -> None:
+        self._dirty.add((instance, object_id))
+
+    def _flush_cov(self) -> None:
+        """Coalesce COV notifications: at most ten table updates a second."""
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        with self.app.batch_update():
+            for instance, object_id in dirty:
+                self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
+
+    def poll_visible(self) -> None:
+        if not self.is_on_screen:
+            return  # another tab is shown: nothing of ours is visible
+        self.cov.watch(self.points.visible_points())
+        # Skip a tick while the last poll still waits (a dead device takes the
+        # full timeout); cancelling it would mean it never reports offline.
+        if self._poll_worker is not None and self._poll_worker.is_running:
+            return
+        if self.points.rows_shown:
+            self._poll_worker = self.poll(self.points.visible_points())
+
+    @work(group="poll", exit_on_error=False, name="Live values")
+    async def poll(self, points: list[tuple[int, str]]) -> None:
+        changed, offline_changes = await self.poller.poll(points)
+        with self.app.batch_update():
+            for instance, object_id in changed:
+                self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
+        for instance in offline_changes:
+            self.device_tree.relabel(instance)
+
+    # ----- writing -----------------------------------------------------------------------------------
+
+    def refuse_if_read_only(self) -> bool:
+        if self.read_only:
+            self.notify("Read-only mode (--read-only): writes and releases are disabled.", severity="warning",
+                        title="Refused")
+        return self.read_only
+
+    @on(PointTable.WriteRequested)
+    def _write_point(self, message: PointTable.WriteRequested) -> None:
+        self.request_write(message.instance, message.object_id, 8)
+
+    @on(SlotTable.WriteSlot)
+    def _write_slot(self, message: SlotTable.WriteSlot) -> None:
+        if self.panel.object_id is not None:
+            self.request_write(self.panel.instance, self.panel.object_id, message.priority)
+
+    @on(SlotTable.ReleaseSlot)
+    def _release_slot(self, message: SlotTable.ReleaseSlot) -> None:
+        if self.panel.object_id is not None and not self.refuse_if_read_only():
+            self.release(self.panel.instance, self.panel.object_id, message.priority)
+
+    @work(exclusive=True, group="write", exit_on_error=False, name="Write")
+    async def request_write(self, instance: int, object_id: str, priority: int) -> None:
+        """Ask for the value in the write modal, write it, read the array back."""
+        if self.refuse_if_read_only():
+            return
+        if not is_commandable_type(object_id):
+            self.notify(f"{object_id} is not commandable: no priority to write at", severity="warning")
+            return
+        point = self.site.point(instance, object_id)
+        device = self.site.devices[instance].info
+        present = self.site.live.get((instance, object_id), {}).get("present-value",
+                                                                     point.present_value if point else None)
+        state_texts: tuple[str, ...] = ()
+        if object_id.startswith("multi-state"):
+            try:
+                state_texts = tuple(str(t) for t in await self.client.read(device, object_id, "state-text") or ())
+            except BacnetError:
+                state_texts = ()  # the modal then asks for a state number
+        request: WriteRequest | None = await self.app.push_screen_wait(WriteScreen(
+            PointForWrite(instance, object_id, (point.name if point else None) or object_id, present, state_texts),
+            priority))
+        if request is None:
+            return
+        await self.client.write(device, object_id, request.value, request.priority)
+        log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
+                    request.priority)
+        self.notify(f"Wrote {request.value} to {object_id} at priority {request.priority}", title="Written")
+        self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
+
+    @work(exclusive=True, group="write", exit_on_error=False, name="Release")
+    async def release(self, instance: int, object_id: str, priority: int) -> None:
+        device = self.site.devices[instance].info
+        await self.client.release(device, object_id, priority)
+        log.warning("operator released device %s %s at priority %d", instance, object_id, priority)
+        self.notify(f"Released {object_id} at priority {priority}", title="Released")
+        self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
+
+    # ----- filter ---------------------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        self.filter_box.remove_class("hidden")
+        self.filter_box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        # Debounced: typing "zone temp" filters once, not nine times.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
+
+    def _apply_filter(self, text: str) -> None:
+        matches = self.device_tree.apply_filter(text)
+        if text.strip():
+            self.status(f"filter {text.strip()!r}: {matches} point(s)")
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.device_tree.focus()
+
+    def close_filter(self) -> bool:
+        """Esc: clear and hide the filter; False if it was not open."""
+        if self.filter_box.has_class("hidden"):
+            return False
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self.filter_box.value = ""
+        self.filter_box.add_class("hidden")
+        self.device_tree.apply_filter("")
+        self.device_tree.focus()
+        return True
