@@ -94,6 +94,25 @@ async def test_load_start_watch_stop_and_release(cleanup_vlans, tmp_path):
         assert "stopped" in str(table.get_cell("Nudge", "state"))
 
 
+async def test_log_lines_written_while_another_tab_is_shown_are_not_wrapped_narrow(cleanup_vlans, tmp_path):
+    """Lines that arrive while Explore is shown used to wrap at the log's 20-column minimum."""
+    script = tmp_path / "nudge.py"
+    script.write_text(NUDGE)
+    async with opened(cleanup_vlans) as (app, pilot):
+        await load_through_modal(app, pilot, str(script))
+        await pilot.press("f1")  # watch the building, not the runner
+        instance = app.runtime.runner.instances["Nudge"]
+        steps = instance.steps
+        await until(lambda: instance.steps >= steps + 3)
+        await pilot.pause(0.3)
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.pause()
+        lines = [str(line.text) for line in app.query_one("#aso-log").lines]
+        nudges = [line for line in lines if "nudging" in line]
+        assert len(nudges) > steps and all("nudging the heating valve" in line for line in nudges), lines[-5:]
+
+
 async def test_broken_script_and_missing_example_are_refused_inline(cleanup_vlans, tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("from aso_runtime import Aso\nclass X(Aso)\n")
