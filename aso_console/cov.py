@@ -1,10 +1,12 @@
 """COV subscriptions for the points on screen: changes arrive the moment they happen.
 
-Devices that refuse SubscribeCOV (many field controllers) are remembered and
-left to the poller, which keeps reading what COV does not carry (command
-priority, out-of-service). Subscriptions end with an explicit cancel when a
-point scrolls away; bacpypes3 would only abandon them if the task were
-cancelled, so each watch waits on a stop event instead.
+Only types the standard lets report changes are subscribed (the object-type
+table). A device that refuses SubscribeCOV altogether (many field
+controllers) is remembered and left to the poller, which keeps reading what
+COV does not carry (command priority, out-of-service); an object that
+refuses is left to the poller on its own. A point that scrolls away has its
+task cancelled: the client's subscription cancels itself on the device on
+every way out, so nothing is left subscribed behind us.
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from bacpypes3.primitivedata import ObjectIdentifier
-
-from aso_runtime.bacnet import BacnetClient
-from aso_runtime.bacnet.values import to_plain
+from aso_runtime.bacnet import BacnetClient, BacnetError, BacnetRemoteError, cov_capable, parse_object_id
 
 from .site import Site
 
 log = logging.getLogger("aso.console")
 
 MAX_SUBSCRIPTIONS = 64  # per screen; far below what a controller's COV table holds
-LIFETIME = 300  # s; bacpypes3 renews before it expires
-COV_TYPES = ("analog-", "binary-", "multi-state-", "integer-value", "positive-integer-value", "large-analog-value")
+LIFETIME = 300  # s; the client renews before it expires
+CLOSE_WAIT = 2.0  # s to let cancellations reach the devices when the console closes
+SHOWN = ("present-value", "status-flags")  # what COV carries that the table shows
+# Refusals that concern one object, not the device's COV service as a whole.
+_OBJECT_REFUSALS = ("cov-subscription-failed", "unknown-object", "not-cov-property",
+                    "optional-functionality-not-supported")
 
 Point = tuple[int, str]
 
@@ -34,72 +37,75 @@ class CovWatcher:
         self.client = client
         self.site = site
         self.on_change = on_change
-        self.unsupported: set[int] = set()  # devices that refused COV
-        self._watches: dict[Point, tuple[asyncio.Task, asyncio.Event]] = {}
+        self.unsupported: set[int] = set()  # devices that refused COV: polled instead
+        self.unsupported_points: set[Point] = set()  # objects that refused: polled instead
+        self._watches: dict[Point, asyncio.Task] = {}
+        self._subscribed: set[Point] = set()
 
     @property
     def watching(self) -> set[Point]:
+        """Points a subscription is wanted for (being made, or made)."""
         return set(self._watches)
+
+    @property
+    def subscribed(self) -> set[Point]:
+        """Points whose device accepted the subscription: their changes arrive by COV."""
+        return set(self._subscribed)
 
     def watch(self, points: list[Point]) -> None:
         """Subscribe to these points (up to the limit); drop the others."""
-        wanted = [p for p in points if p[0] not in self.unsupported and p[1].startswith(COV_TYPES)]
-        wanted = wanted[:MAX_SUBSCRIPTIONS]
+        wanted = [p for p in points if self._may_subscribe(p)][:MAX_SUBSCRIPTIONS]
         for point in set(self._watches) - set(wanted):
-            self._stop(point)
+            self._watches.pop(point).cancel()
         for point in wanted:
             if point not in self._watches:
-                stop = asyncio.Event()
-                task = asyncio.create_task(self._run(point, stop), name=f"cov:{point[0]}/{point[1]}")
-                self._watches[point] = (task, stop)
+                self._watches[point] = asyncio.create_task(self._run(point), name=f"cov:{point[0]}/{point[1]}")
 
-    def _stop(self, point: Point) -> None:
-        task, stop = self._watches.pop(point)
-        stop.set()
+    def _may_subscribe(self, point: Point) -> bool:
+        instance, object_id = point
+        if instance in self.unsupported or point in self.unsupported_points:
+            return False
+        try:
+            return cov_capable(parse_object_id(object_id))
+        except BacnetError:
+            return False
 
     async def close(self) -> None:
-        for point in list(self._watches):
-            self._stop(point)
+        """Drop every subscription and wait (briefly) for the cancellations to be sent."""
+        tasks = list(self._watches.values())
+        self._watches.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_WAIT)
 
-    async def _run(self, point: Point, stop: asyncio.Event) -> None:
+    async def _run(self, point: Point) -> None:
         instance, object_id = point
         device = self.site.devices.get(instance)
         if device is None:
             return
         try:
-            address, _ = await self.client.resolve(device.info)
-            context = self.client.app.change_of_value(
-                address, ObjectIdentifier(object_id), issue_confirmed_notifications=False, lifetime=LIFETIME)
-            async with context as subscription:
-                while not stop.is_set():
-                    getter = asyncio.create_task(subscription.get_value())
-                    stopper = asyncio.create_task(stop.wait())
-                    done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                    stopper.cancel()
-                    if getter not in done:
-                        getter.cancel()
-                        break
-                    prop, value = getter.result()
-                    self._store(instance, object_id, str(prop), value)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # bacpypes3 errors are BaseException; a refusal means "poll this device"
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
+            async with self.client.cov(device.info, object_id, lifetime=LIFETIME) as changes:
+                self._subscribed.add(point)
+                async for change in changes:
+                    if change.property in SHOWN:
+                        self._store(instance, object_id, change.property, change.value)
+        except BacnetRemoteError as exc:
+            if exc.error_code in _OBJECT_REFUSALS:
+                self.unsupported_points.add(point)
+            else:
+                self.unsupported.add(instance)
+            log.info("device %s: no COV for %s (%s); polling instead", instance, object_id, exc.error_code)
+        except BacnetError as exc:  # a reject (no COV service), a timeout: poll the whole device
             self.unsupported.add(instance)
-            log.info("device %s: no COV for %s (%s); polling instead", instance, object_id,
-                     getattr(exc, "errorCode", None) or type(exc).__name__)
+            log.info("device %s: no COV for %s (%s); polling instead", instance, object_id, exc)
         finally:
-            current = self._watches.get(point)
-            if current is not None and current[1] is stop:
+            self._subscribed.discard(point)
+            if self._watches.get(point) is asyncio.current_task():
                 self._watches.pop(point, None)
 
-    def _store(self, instance: int, object_id: str, prop: str, value) -> None:
-        name = {"present-value": "present-value", "status-flags": "status-flags"}.get(prop)
-        if name is None:
-            return
+    def _store(self, instance: int, object_id: str, name: str, value) -> None:
         state = self.site.live.setdefault((instance, object_id), {})
-        plain = to_plain(value)
-        if state.get(name, object()) != plain:
-            state[name] = plain
+        if state.get(name, object()) != value:
+            state[name] = value
             self.on_change(instance, object_id)

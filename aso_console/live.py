@@ -3,7 +3,8 @@
 Polling reads only what is visible, batched by device, and writes into the
 site's live dict; the app then updates changed cells in one batch. Devices
 that stop answering are marked offline (not fatal) and come back when they
-answer again.
+answer again. Each point is asked only for what its type has (the
+object-type table): a device or a trend log has no present value to poll.
 """
 
 from __future__ import annotations
@@ -11,14 +12,30 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aso_runtime.bacnet import BacnetClient, BacnetError, BacnetTimeout, read_many
+from aso_runtime.bacnet import (
+    BacnetClient,
+    BacnetError,
+    BacnetTimeout,
+    ObjectId,
+    discovery_properties,
+    is_commandable,
+    parse_object_id,
+)
 
-from .site import Site, is_commandable_type
+from .site import Site
 
 log = logging.getLogger("aso.console")
 
-PLAIN = ["present-value", "status-flags", "out-of-service"]
-COMMANDED = PLAIN + ["current-command-priority"]
+LIVE = ("present-value", "status-flags", "out-of-service")  # what changes; name and units do not
+COMMAND_PRIORITY = "current-command-priority"
+
+
+def live_properties(oid: ObjectId) -> list[str]:
+    """What a poll reads for one point: its changing properties, and the winning priority if commandable."""
+    props = [p for p in discovery_properties(oid) if p in LIVE]
+    if props and is_commandable(oid):
+        props.append(COMMAND_PRIORITY)
+    return props
 
 
 class LivePoller:
@@ -28,24 +45,23 @@ class LivePoller:
 
     async def poll(self, points: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[int]]:
         """Read the points; returns (changed points, devices whose online state flipped)."""
-        by_device: dict[int, list[str]] = {}
+        by_device: dict[int, list[ObjectId]] = {}
         for instance, object_id in points:
             if instance in self.site.devices:
-                by_device.setdefault(instance, []).append(object_id)
+                by_device.setdefault(instance, []).append(parse_object_id(object_id))
         results = await asyncio.gather(*(self._poll_device(i, ids) for i, ids in by_device.items()))
         changed = [point for batch, _ in results for point in batch]
         flipped = [instance for (_, flip), instance in zip(results, by_device) if flip]
         return changed, flipped
 
-    async def _poll_device(self, instance: int, object_ids: list[str]) -> tuple[list[tuple[int, str]], bool]:
+    async def _poll_device(self, instance: int, oids: list[ObjectId]) -> tuple[list[tuple[int, str]], bool]:
         device = self.site.devices[instance]
-        requests = [(oid, COMMANDED if is_commandable_type(oid) else PLAIN) for oid in object_ids
-                    if not oid.startswith(("device,", "network-port,"))]
+        requests = [(oid, props) for oid in oids if (props := live_properties(oid))]
         if not requests:
             return [], False
         was_offline = device.offline
         try:
-            values = await read_many(self.client, device.info, requests)
+            values = await self.client.read_many(device.info, requests)
         except BacnetTimeout:
             device.offline = True
             return [], not was_offline
@@ -57,7 +73,7 @@ class LivePoller:
         for item in values:
             key = (instance, item.object_id)
             state = self.site.live.setdefault(key, {})
-            name = "ccp" if item.property == "current-command-priority" else item.property
+            name = "ccp" if item.property == COMMAND_PRIORITY else item.property
             value = item.value if item.ok else state.get(name)
             if state.get(name, object()) != value:
                 state[name] = value

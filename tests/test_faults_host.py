@@ -227,7 +227,7 @@ async def test_a_blocking_script_is_stopped_and_load_shed_keeps_running(checker,
     finally:
         code = await host.finish()
     assert code == 0, host.output
-    assert not host.saw("aso.Shed: state: faulted"), host.output
+    assert not host.saw("aso.script.Shed: state: faulted"), host.output
     assert await held(checker) == []
 
 

@@ -3,6 +3,10 @@
 Old easy-aso scripts report with ``print``. Inside the console stdout is the
 screen, so prints must never reach it; headless they should still land in the
 ASO's log. A context variable set in each ASO's task tells whose print it is.
+
+Every ASO logs to ``aso.script.<name>`` (:func:`script_logger`): a branch of
+its own, so an ASO named ``bacnet``, ``runtime``, ``console`` or ``sim`` never
+receives the framework's records (``aso.bacnet``, ``aso.runtime``...).
 """
 
 from __future__ import annotations
@@ -16,6 +20,18 @@ import sys
 from .events import AsoEvent, EventBus
 
 current_aso: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_aso", default=None)
+
+SCRIPT_LOGGERS = "aso.script."  # every ASO's logger is this prefix + its name
+
+
+def script_logger(name: str) -> logging.Logger:
+    """The logger of the ASO called ``name``: ``aso.script.<name>``."""
+    return logging.getLogger(SCRIPT_LOGGERS + name)
+
+
+def script_name(logger_name: str) -> str | None:
+    """The ASO a logger belongs to, or None for the framework's own loggers."""
+    return logger_name[len(SCRIPT_LOGGERS):] if logger_name.startswith(SCRIPT_LOGGERS) else None
 
 
 def aso_print(*values: object, sep: str | None = " ", end: str | None = "\n", file=None, flush: bool = False) -> None:
@@ -31,11 +47,11 @@ def aso_print(*values: object, sep: str | None = " ", end: str | None = "\n", fi
     text = (" " if sep is None else sep).join(str(v) for v in values)
     level = logging.WARNING if file is sys.stderr else logging.INFO
     for line in text.splitlines() or [""]:
-        logging.getLogger(f"aso.{name}").log(level, "%s", line)
+        script_logger(name).log(level, "%s", line)
 
 
 class PrintRouter(io.TextIOBase):
-    """A stdout stand-in: lines printed inside an ASO go to ``aso.<name>``."""
+    """A stdout stand-in: lines printed inside an ASO go to its logger (``aso.script.<name>``)."""
 
     def __init__(self, fallback) -> None:
         self.fallback = fallback
@@ -51,7 +67,7 @@ class PrintRouter(io.TextIOBase):
         buffered = self._partial.get(name, "") + text
         *lines, rest = buffered.split("\n")
         self._partial[name] = rest
-        logger = logging.getLogger(f"aso.{name}")
+        logger = script_logger(name)
         for line in lines:
             logger.info("%s", line)
         return len(text)
@@ -69,13 +85,8 @@ def install_print_router() -> PrintRouter:
     return router
 
 
-def uninstall_print_router() -> None:
-    if isinstance(sys.stdout, PrintRouter):
-        sys.stdout = sys.stdout.fallback
-
-
 class BusHandler(logging.Handler):
-    """Publish records of known ASOs' loggers (``aso.<name>``) as log events."""
+    """Publish records of known ASOs' loggers (``aso.script.<name>``) as log events."""
 
     def __init__(self, bus: EventBus, names: set[str]) -> None:
         super().__init__(logging.DEBUG)
@@ -83,7 +94,7 @@ class BusHandler(logging.Handler):
         self.names = names
 
     def emit(self, record: logging.LogRecord) -> None:
-        name = record.name[4:] if record.name.startswith("aso.") else None
+        name = script_name(record.name)
         if name not in self.names:
             return
         try:

@@ -18,11 +18,10 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import platformdirs
-from bacpypes3.basetypes import BinaryPV, PriorityValue
 
+from ..bacnet import EnablePoint
 from .ledger import APP_NAME
 
 log = logging.getLogger("aso.runtime")
@@ -40,7 +39,7 @@ class CommandStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._points: dict[str, Any] = {}
+        self._points: dict[str, EnablePoint] = {}
         self._saved: dict[str, dict[str, str]] = {}
         self.damaged: str | None = None
         self._save_failed = False
@@ -51,31 +50,30 @@ class CommandStore:
         except (OSError, ValueError) as exc:
             self.damaged = f"{path}: {exc}"
 
-    def track(self, point: Any, *, fail_safe: bool = False) -> None:
+    def track(self, point: EnablePoint, *, fail_safe: bool = False) -> None:
         """Restore ``point``'s saved commands, then save every later change.
 
         ``fail_safe`` (the kill switch): if the file could not be read, start
         inactive at priority 16 rather than guess that optimization may run.
         """
-        name = str(point.objectName)
+        name = point.name
         saved = self._saved.get(name, {})
         if self.damaged and fail_safe:
             log.error("cannot read the saved kill-switch commands (%s): starting with optimization DISABLED "
                       "(inactive at priority %d); relinquish priority %d of %s to resume",
                       self.damaged, FAIL_SAFE_PRIORITY, FAIL_SAFE_PRIORITY, name)
             saved = {str(FAIL_SAFE_PRIORITY): "inactive"}
-        for priority, state in saved.items():
-            point.priorityArray[int(priority) - 1] = PriorityValue(BinaryPV(state))
+        point.restore({int(priority): state for priority, state in saved.items()})
         self._points[name] = point
-        point._on_command = self.save
+        point.on_command = self.save
         if saved:
             log.warning("%s restored from the last run: %s", name,
                         ", ".join(f"{state} @{priority}" for priority, state in sorted(saved.items(), key=lambda i: int(i[0]))))
             self.save()
 
-    def forget(self, point: Any) -> None:
-        self._points.pop(str(point.objectName), None)
-        point._on_command = None
+    def forget(self, point: EnablePoint) -> None:
+        self._points.pop(point.name, None)
+        point.on_command = None
 
     def save(self) -> None:
         """Write every tracked point's commands; a failure is logged, never raised into a write."""
@@ -103,13 +101,9 @@ class CommandStore:
         self._save_failed = False
 
 
-def _slots(point: Any) -> dict[str, str]:
-    """The active slots of a binary point's priority array: {"8": "inactive"}."""
-    slots = {}
-    for index, slot in enumerate(point.priorityArray):
-        if slot.null is None:
-            slots[str(index + 1)] = STATES[int(getattr(slot, slot._choice))]
-    return slots
+def _slots(point: EnablePoint) -> dict[str, str]:
+    """The active slots of an enable point's priority array, as saved: {"8": "inactive"}."""
+    return {str(priority): state for priority, state in point.commands().items()}
 
 
 def _read(path: Path) -> dict[str, dict[str, str]]:

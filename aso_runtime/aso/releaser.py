@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from ..bacnet import BacnetClient
+from .capture import script_logger
 from .events import AsoEvent, EventBus
 from .ledger import Key, Ledger, Override
 from .release import ReleaseResult, release_override
@@ -87,7 +88,7 @@ class Releaser:
         else:
             level, text = logging.ERROR, f"release pending: {result}"
         message = f"release ({why}): {text}" if why else f"release: {text}"
-        logging.getLogger(f"aso.{o.aso}").log(level, message)
+        script_logger(o.aso).log(level, message)
         self.events.publish(AsoEvent("release", o.aso, text, level=level,
                                      data={"outcome": result.outcome, "device": o.device,
                                            "object_id": o.object_id, "priority": o.priority}))

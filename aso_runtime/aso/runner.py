@@ -15,7 +15,7 @@ from typing import Any
 
 from ..bacnet import BacnetClient, InvalidInput
 from .base import Aso
-from .capture import BusHandler, install_print_router
+from .capture import BusHandler, install_print_router, script_logger
 from .context import AsoContext
 from .events import AsoEvent, EventBus
 from .instance import AsoInstance, RestartPolicy
@@ -85,7 +85,7 @@ class AsoRunner:
             self._kill_switch = kill_switch(self._kill_switch_changed)
             # An operator's "off" from before a restart holds before any ASO starts.
             self.commands.track(self._kill_switch, fail_safe=True)
-            self.client.app.add_object(self._kill_switch)
+            self.client.serve(self._kill_switch)
         self.releaser.start()
         if self._release_orphans:
             self.orphans = await release_orphans(self.client, adopt=self.ledger.adopt)
@@ -114,13 +114,13 @@ class AsoRunner:
         obj = aso if isinstance(aso, Aso) else aso(name=name, **params)
         if name and obj.name != name:
             obj.name = name
-            obj.log = logging.getLogger(f"aso.{name}")
+            obj.log = script_logger(name)
         if obj.name in self.instances:
             raise InvalidInput(f"an ASO named {obj.name!r} is already loaded; pass another name")
         instance = AsoInstance(self, obj, source, restart or RestartPolicy())
         obj._context = AsoContext(self, instance)
         if self._serve_points:
-            instance.points = AsoPoints(self.client.app, obj.name, self._next_point, lambda _on: instance.wake())
+            instance.points = AsoPoints(self.client, obj.name, self._next_point, lambda _on: instance.wake())
             if self.commands is not None:
                 self.commands.track(instance.points.enable)
             self._next_point += 1
@@ -146,13 +146,6 @@ class AsoRunner:
     async def restart(self, name: str) -> AsoInstance:
         await self.stop(name)
         return self.start(name)
-
-    async def unload(self, name: str) -> None:
-        instance = self.get(name)
-        await instance.stop()
-        if instance.points is not None:
-            instance.points.remove()
-        del self.instances[name]
 
     async def stop_all(self) -> list[ReleaseResult]:
         results = await asyncio.gather(*(i.stop() for i in self.instances.values()))

@@ -15,8 +15,9 @@
 The monitors fire synchronously inside bacpypes3 after the priority array is
 re-evaluated, so the runner reacts in the same loop iteration as the write.
 
-Over the network only the enable points' present-value can be written (see
-``bacnet/served.py``); the state and heartbeat are read-only. Updating them
+The points are built by ``bacnet/hosted.py`` (no bacpypes3 type here). Over
+the network only the enable points' present-value can be written; the state
+and heartbeat are read-only. Updating them
 must never fail an ASO: a failure there (a COV subscriber's algorithm
 raising, say) is logged once per point and the ASO carries on.
 """
@@ -25,112 +26,59 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
-from ..bacnet.served import (
-    CommandableBinaryValue,
-    ReadOnlyAnalogValue,
-    ReadOnlyMultiStateValue,
-)
+from ..bacnet import BacnetClient, CounterPoint, EnablePoint, ObjectId, ServedPoint, StatePoint
 
 STATES = ("loaded", "starting", "running", "disabled", "stopping", "stopped", "faulted")
-KILL_SWITCH = "binary-value,1"
+KILL_SWITCH = ObjectId("binary-value", 1)
 FIRST_ASO_INSTANCE = 11
 
 log = logging.getLogger("aso.runtime")
 
-_FLAGS = [0, 0, 0, 0]
-
-
-def _watch(obj, callback: Callable[[bool], None]) -> None:
-    def changed(old, new) -> None:  # noqa: ANN001
-        callback(str(new) == "active")
-
-    obj._property_monitors["presentValue"].append(changed)
-
-
-class EnablePoint(CommandableBinaryValue):
-    """A commandable enable point that tells its owner of every change of its priority array.
-
-    (A write that changes no present-value, inactive @16 under active @8, is
-    still a command the operator gave, and is saved.)
-    """
-
-    _on_command: Callable[[], None] | None = None
-
-    def recalculating(self) -> None:
-        super().recalculating()
-        if self._on_command is not None:
-            self._on_command()
-
 
 def kill_switch(on_change: Callable[[bool], None]) -> EnablePoint:
-    point = EnablePoint(
-        objectIdentifier=("binary-value", 1),
-        objectName="optimization-enabled",
-        description="ASOs run while active. Write inactive at priority 8 (above every other command) to stop "
-                    "every ASO and release its overrides; relinquish to resume. Kept across restarts.",
-        presentValue="active",
-        relinquishDefault="active",
-        statusFlags=_FLAGS,
-        outOfService=False,
-        eventState="normal",
+    """``binary-value,1`` optimization-enabled; ``on_change(active)`` on every change of its value."""
+    return EnablePoint(
+        KILL_SWITCH.instance, "optimization-enabled",
+        "ASOs run while active. Write inactive at priority 8 (above every other command) to stop "
+        "every ASO and release its overrides; relinquish to resume. Kept across restarts.",
+        on_change=on_change,
     )
-    _watch(point, on_change)
-    return point
 
 
 class AsoPoints:
-    """The three points of one ASO on the host device."""
+    """The three points of one ASO on the host device, served as soon as they are made."""
 
-    def __init__(self, app, name: str, instance: int, on_enable_change: Callable[[bool], None]) -> None:
-        self.app = app
+    def __init__(self, client: BacnetClient, name: str, instance: int,
+                 on_enable_change: Callable[[bool], None]) -> None:
         self.enable = EnablePoint(
-            objectIdentifier=("binary-value", instance), objectName=f"{name}-enabled",
-            description=f"ASO {name} runs while active; write inactive at priority 8 to stop it and release its "
-                        "overrides. Kept across restarts.", presentValue="active",
-            relinquishDefault="active", statusFlags=_FLAGS, outOfService=False, eventState="normal",
+            instance, f"{name}-enabled",
+            f"ASO {name} runs while active; write inactive at priority 8 to stop it and release its "
+            "overrides. Kept across restarts.",
+            on_change=on_enable_change,
         )
-        self.state = ReadOnlyMultiStateValue(
-            objectIdentifier=("multi-state-value", instance), objectName=f"{name}-state",
-            description=f"State of ASO {name}", presentValue=1, numberOfStates=len(STATES),
-            stateText=list(STATES), statusFlags=_FLAGS, outOfService=False, eventState="normal",
-        )
-        self.heartbeat = ReadOnlyAnalogValue(
-            objectIdentifier=("analog-value", instance), objectName=f"{name}-heartbeat",
-            description=f"Steps completed by ASO {name}", presentValue=0.0, units="noUnits",
-            covIncrement=1.0,  # every step is news to a COV subscriber
-            statusFlags=_FLAGS, outOfService=False, eventState="normal",
-        )
+        self.state = StatePoint(instance, f"{name}-state", f"State of ASO {name}", STATES)
+        # Every step is news to a COV subscriber (cov-increment 1).
+        self.heartbeat = CounterPoint(instance, f"{name}-heartbeat", f"Steps completed by ASO {name}")
         self._failed: set[str] = set()
-        _watch(self.enable, on_enable_change)
-        for obj in (self.enable, self.state, self.heartbeat):
-            app.add_object(obj)
+        client.serve(self.enable, self.state, self.heartbeat)
 
     @property
     def enabled(self) -> bool:
-        return str(self.enable.presentValue) == "active"
+        return self.enable.enabled
 
     def show_state(self, state: str) -> None:
-        self._update(self.state, STATES.index(state) + 1)
+        self._update(self.state, lambda: self.state.show(state))
 
     def beat(self, steps: int) -> None:
-        self._update(self.heartbeat, float(steps))
+        self._update(self.heartbeat, lambda: self.heartbeat.set(steps))
 
-    def _update(self, point: Any, value: Any) -> None:
-        # The assignment runs every property monitor (COV algorithms of
+    def _update(self, point: ServedPoint, change: Callable[[], None]) -> None:
+        # The change runs every property monitor (COV algorithms of
         # subscribers) synchronously; none of them may fault the ASO.
         try:
-            point.presentValue = value
+            change()
         except Exception:
-            name = str(point.objectName)
-            if name not in self._failed:
-                self._failed.add(name)
-                log.exception("could not update served point %s (further failures not logged)", name)
-
-    def remove(self) -> None:
-        for obj in (self.enable, self.state, self.heartbeat):
-            try:
-                self.app.delete_object(obj)
-            except Exception:
-                pass
+            if point.name not in self._failed:
+                self._failed.add(point.name)
+                log.exception("could not update served point %s (further failures not logged)", point.name)

@@ -3,11 +3,20 @@
 >>> client = await open_client(address="10.0.0.5/24")
 >>> devices = await who_is(client)
 >>> await client.read(devices[0], "ai,1")
+
+This package is the only place that touches bacpypes3: the console, the CLI
+and the ASO runtime import what is exported here (a test checks that none of
+them imports bacpypes3). Plain data crosses the boundary: object ids as
+:class:`ObjectId`, devices as :class:`DeviceInfo`, values as JSON-able Python.
 """
 
-from .client import BacnetClient
+from .addresses import DEVICE_FORMS, device_address
+from .client import BacnetClient, check_priority
+from .priority import Priority, life_safety_confirmed, parse_priority, priority_name
+from .cov import CovSubscription
 from .discovery import (
     find_device,
+    locate_device,
     who_has,
     who_is,
     who_is_router_to_network,
@@ -22,12 +31,25 @@ from .errors import (
     InvalidInput,
     LocalNetworkError,
 )
-from .ids import ObjectId, parse_object_id, parse_property
-from .local import LocalDevice
+from .hosted import CounterPoint, EnablePoint, ServedPoint, StatePoint
+from .ids import MAX_INSTANCE, ObjectId, ascii_int, ascii_only, parse_object_id, parse_property, short_id
+from .local import LocalDevice, UdpAddress, check_can_bind, parse_local_address
+from .objecttypes import (
+    Cov,
+    ObjectType,
+    PriorityArrayRule,
+    ValueKind,
+    cov_capable,
+    discovery_properties,
+    is_commandable,
+    object_type,
+    value_kind,
+)
 from .points import DeviceDiscovery, discover_objects, discover_site, object_list
 from .reads import read_many, read_singly
-from .session import open_client
+from .session import default_address, open_client
 from .types import (
+    CovChange,
     DeviceInfo,
     ObjectHolder,
     ObjectInfo,
@@ -35,14 +57,17 @@ from .types import (
     PrioritySlot,
     PropertyValue,
     RouterInfo,
-    priority_name,
 )
+from .values import is_null
 
 __all__ = [
-    "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError",
-    "BacnetTimeout", "DeviceDiscovery", "DeviceInfo", "InvalidInput", "LocalDevice", "LocalNetworkError",
-    "ObjectHolder", "ObjectId", "ObjectInfo", "PriorityArray", "PrioritySlot",
-    "PropertyValue", "RouterInfo", "discover_objects", "discover_site", "find_device", "object_list",
-    "open_client", "parse_object_id", "parse_property", "priority_name", "read_many",
-    "read_singly", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
+    "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError", "BacnetTimeout",
+    "CounterPoint", "Cov", "CovChange", "CovSubscription", "DEVICE_FORMS", "DeviceDiscovery", "DeviceInfo",
+    "EnablePoint", "InvalidInput", "LocalDevice", "LocalNetworkError", "MAX_INSTANCE", "ObjectHolder", "ObjectId",
+    "ObjectInfo", "ObjectType", "PriorityArray", "PriorityArrayRule", "PrioritySlot", "PropertyValue", "RouterInfo",
+    "ServedPoint", "StatePoint", "UdpAddress", "ValueKind", "ascii_int", "ascii_only", "check_can_bind",
+    "Priority", "check_priority", "life_safety_confirmed", "parse_priority", "cov_capable", "default_address", "device_address", "discover_objects", "discover_site",
+    "discovery_properties", "find_device", "is_commandable", "is_null", "locate_device", "object_list", "object_type",
+    "open_client", "parse_local_address", "parse_object_id", "parse_property", "priority_name", "read_many",
+    "read_singly", "short_id", "value_kind", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

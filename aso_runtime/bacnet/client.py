@@ -1,316 +1,88 @@
-"""The async BACnet client: read, write, release, RPM, WPM, priority arrays.
+"""The async BACnet client: read, write, release, RPM, WPM, priority arrays, COV, served points.
 
 One :class:`BacnetClient` wraps one bacpypes3 application. Every request goes
-through :meth:`BacnetClient._call`, the single boundary where bacpypes3's
-``BaseException`` errors become our ``Exception`` types, each call is bounded
-by a timeout, and a per-device semaphore keeps us far from the 255
-outstanding-request cliff (past it bacpypes3 spins and freezes the loop).
-Discovery (who-is, who-has, routers, point lists) lives in ``discovery.py``
-and builds on the same boundary.
+through the boundary in ``boundary.py`` (error translation, timeouts,
+per-device limits).
+
+Layers, each importing only those below it: ``encode``/``decode`` (request
+and answer conversion), ``directory`` (which station a device reference
+means) and ``routes``, then ``boundary`` and this client, then
+``discovery`` (Who-Is, Who-Has) and ``points`` (point lists), then
+``session`` (``open_client``). Finding a device by instance needs a Who-Is,
+so ``open_client`` hands the client that lookup from above.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from bacpypes3.apdu import (
-    ErrorRejectAbortNack,
-    ReadPropertyACK,
-    ReadPropertyMultipleACK,
-    ReadPropertyMultipleRequest,
-    ReadPropertyRequest,
-    WritePropertyMultipleRequest,
-    WritePropertyRequest,
-)
-from bacpypes3.basetypes import (
-    PropertyIdentifier,
-    PropertyReference,
-    PropertyValue as BacnetPropertyValue,
-    ReadAccessSpecification,
-    WriteAccessSpecification,
-)
-from bacpypes3.constructeddata import Any as AnyValue
-from bacpypes3.pdu import Address
-from bacpypes3.primitivedata import Null, ObjectIdentifier
+from bacpypes3.apdu import ReadPropertyACK, ReadPropertyMultipleACK
 
-from .errors import (
-    BacnetError,
-    BacnetRemoteError,
-    BacnetTimeout,
-    InvalidInput,
+from .boundary import (  # noqa: F401 (re-exported: the constants' old home)
+    CLOSE_WAIT,
+    DEFAULT_IN_FLIGHT_LIMIT,
+    DEFAULT_PER_DEVICE_LIMIT,
+    DEFAULT_TIMEOUT,
+    STALL_RETRIES,
+    ClientCore,
+    Device,
 )
-from .addresses import bacnet_address, device_address
-from .ids import MAX_INSTANCE, ObjectId, ascii_int, parse_object_id, parse_property
-from .local import UdpAddress
-from .types import DeviceInfo, PriorityArray, PropertyValue
+from .cov import DEFAULT_LIFETIME, CovSubscription
 from .decode import decode_rpm, priority_slots
-from .stall import LoopStallClock
-from .translate import translate
-from .values import coerce_for_write, decode_any, is_null, property_datatype
+from .directory import label
+from .encode import (
+    address_text,
+    bacnet_object_id,
+    bacnet_property,
+    encode_value,
+    read_multiple_request,
+    read_request,
+    write_element,
+    write_multiple_request,
+    write_request,
+)
+from .errors import BacnetAbort, BacnetError, BacnetReject, BacnetRemoteError, BacnetTimeout, InvalidInput
+from .hosted import ServedPoint
+from .ids import ObjectId, parse_object_id, parse_property
+from .types import PriorityArray, PropertyValue
+from .values import decode_any, property_datatype
+
+__all__ = ["BacnetClient", "address_text", "bacnet_object_id", "bacnet_property", "check_priority"]
 
 log = logging.getLogger("aso.bacnet")
 
-T = TypeVar("T")
-DeviceRef = "str | int | DeviceInfo"
+Requests = Sequence[tuple["str | ObjectId", Sequence[str]]]
 
-DEFAULT_TIMEOUT = 3.0
-DEFAULT_PER_DEVICE_LIMIT = 8
-DEFAULT_IN_FLIGHT_LIMIT = 64  # all devices together: keeps our own loop and the LAN unflooded
-STALL_RETRIES = 3  # times a request is asked again because our own loop stalled past its deadline
-
-
-def bacnet_object_id(oid: ObjectId) -> ObjectIdentifier:
-    if oid.type.startswith("proprietary-"):
-        return ObjectIdentifier((int(oid.type.split("-")[1]), oid.instance))
-    return ObjectIdentifier(str(oid))
-
-
-def bacnet_property(name: str) -> PropertyIdentifier:
-    return PropertyIdentifier(int(name) if name.isdigit() else name)
-
-
-def address_text(address: Address) -> str:
-    """Text form of an address that :meth:`BacnetClient.resolve` reads back.
-
-    Virtual-network and MS/TP stations have 1-2 byte MACs; bacpypes3 prints
-    them as bare digits, which would read back as a device instance. We
-    print them in hex (``0x02``), which bacpypes3 also parses.
-    """
-    if address.addrType == Address.localStationAddr and address.addrAddr and len(address.addrAddr) <= 2:
-        return "0x" + address.addrAddr.hex()
-    return str(address)
-
-
-_DIGITS = re.compile(r"[0-9]+")  # only ASCII digits are numbers (\d and isdigit() take '１', '١')
+# Refusals after which a device gets single reads from then on.
+_NO_RPM = ("unrecognized-service", "service-request-denied")
 
 
 def check_priority(priority: int | None, *, allow_none: bool = True) -> int | None:
-    """1..16 as an int, else :class:`InvalidInput`.
+    """1..16 as a plain int, else :class:`InvalidInput`: a thin alias of the one check, ``priority.Priority``.
 
     Text must be ASCII digits: ``int()`` would also take '１５', ' 8 ' and '1_6'.
     """
-    if priority is None and allow_none:
-        return None
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        if not _DIGITS.fullmatch(str(priority)):
-            raise InvalidInput(f"priority must be a whole number 1..16 in ASCII digits, got {priority!r}")
-        if not 1 <= ascii_int(str(priority)) <= 16:
-            raise InvalidInput(f"priority {priority} is out of range: BACnet priorities are 1..16 (8 = manual operator)")
-        return ascii_int(str(priority))
-    if not 1 <= priority <= 16:
-        raise InvalidInput(f"priority {priority} is out of range: BACnet priorities are 1..16 (8 = manual operator)")
-    return priority
+    from .priority import parse_priority  # the one priority check (names, life safety) lives there
+
+    checked = parse_priority(priority, allow_none=allow_none)
+    return None if checked is None else int(checked)
 
 
-class BacnetClient:
+class BacnetClient(ClientCore):
     """Async client over one bacpypes3 application. See module docstring.
 
-    Construct with :func:`aso_runtime.bacnet.open_client` (which builds the
-    local application) or wrap an existing application.
+    Construct with :func:`aso_runtime.bacnet.open_client`, which builds the
+    local application and gives the client its Who-Is lookup by instance.
     """
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        per_device_limit: int = DEFAULT_PER_DEVICE_LIMIT,
-        local_address: str | None = None,
-        in_flight_limit: int = DEFAULT_IN_FLIGHT_LIMIT,
-        udp_address: UdpAddress | None = None,
-    ) -> None:
-        self.app = app
-        self._in_flight = asyncio.Semaphore(in_flight_limit)
-        self.timeout = timeout
-        self.per_device_limit = per_device_limit
-        self.local_address = local_address  # a label for messages and logs
-        # Where we are bound (None on a virtual network): its subnet's
-        # broadcast address is refused as a device (see device_address).
-        self.udp_address = udp_address
-        self.devices: dict[int, DeviceInfo] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
-        # Devices that refused RPM once: go straight to single reads next time.
-        self.no_rpm: set[str] = set()
-        self._routes: set[int] = set()  # remote networks we know a router for
-        self.requests_sent = 0
-        self.writes_sent = 0  # WriteProperty / WPM requests that reached the wire
-        self._closers: list[Callable[[], Awaitable[None]]] = []
-        self._stall_clock = LoopStallClock()
-        self._stall_clock.start()
-
-    @property
-    def device_instance(self) -> int:
-        """Our own device's instance number."""
-        return int(self.app.device_object.objectIdentifier[1])
-
-    # ----- lifecycle -------------------------------------------------------
-
-    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
-        self._closers.append(closer)
-
-    async def close(self) -> None:
-        self._stall_clock.stop()
-        for closer in reversed(self._closers):
-            await closer()
-        self._closers.clear()
-
-    async def __aenter__(self) -> "BacnetClient":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    # ----- addressing ------------------------------------------------------
-
-    def remember(self, device: DeviceInfo) -> None:
-        self.devices[device.instance] = device
-
-    def device_at(self, address: str) -> DeviceInfo | None:
-        for device in self.devices.values():
-            if device.address == address:
-                return device
-        return None
-
-    async def resolve(self, device: "str | int | DeviceInfo") -> tuple[Address, str]:
-        """Turn what the caller passed into the Address of ONE device and a label.
-
-        Accepts an address (``10.0.0.5``, ``127.0.0.1:47810``, ``2:7``), a
-        device instance (found by a directed Who-Is if not yet known) or a
-        :class:`DeviceInfo`. Every request to a device comes through here, so
-        a broadcast or malformed address is refused (:class:`InvalidInput`)
-        before anything is sent; see :func:`device_address`.
-        """
-        if isinstance(device, DeviceInfo):
-            return self._device(device.address), f"device {device.instance} ({device.address})"
-        if isinstance(device, int) and not isinstance(device, bool):
-            if not 0 <= device <= MAX_INSTANCE:
-                raise InvalidInput(f"device instance {device} is outside 0..{MAX_INSTANCE}")
-            known = self.devices.get(device)
-            if known is None:
-                from .discovery import find_device  # circular at import time
-
-                known = await find_device(self, device)
-            return self._device(known.address), f"device {device} ({known.address})"
-        if isinstance(device, str):
-            text = device.strip()
-            if text.lower().startswith("device"):  # `device,1001`: no address starts so
-                return await self.resolve(parse_object_id(text).instance)
-            # Bare ASCII digits are a device instance (`aso read 1001 ai,1`).
-            if _DIGITS.fullmatch(text):
-                if ascii_int(text) > MAX_INSTANCE:
-                    raise InvalidInput(f"device instance {text} is above the BACnet maximum {MAX_INSTANCE}")
-                return await self.resolve(ascii_int(text))
-            address = self._device(text)
-            known = self.device_at(address_text(address))
-            label = f"device {known.instance} ({address_text(address)})" if known else address_text(address)
-            return address, label
-        raise InvalidInput(f"device must be an address, a device instance or DeviceInfo, got {device!r}")
-
-    def _device(self, text: str) -> Address:
-        return device_address(text, self.udp_address)
-
-    @staticmethod
-    def _address(text: str) -> Address:
-        """Any well-formed address, broadcasts included (Who-Is/Who-Has targets)."""
-        return bacnet_address(text)
-
-    async def check_route(self, address: Address) -> None:
-        """Make sure a remote network is reachable before sending to it.
-
-        bacpypes3 looks for a router itself, but a failure is raised inside
-        its send task: our request would just time out with a stray
-        traceback. We ask first and give a clear error.
-        """
-        network = address.addrNet
-        if network is None or address.addrType not in (Address.remoteStationAddr, Address.remoteBroadcastAddr):
-            return
-        if network in self._routes:
-            return
-        nsap = self.app.nsap
-        for snet in list(nsap.adapters):
-            if await nsap.router_info_cache.get_path_info(snet, network):
-                self._routes.add(network)
-                return
-        from .discovery import who_is_router_to_network  # circular at import time
-
-        routers = await who_is_router_to_network(self, network, wait=min(self.timeout, 2.0))
-        if not routers:
-            raise BacnetTimeout(
-                f"no route to network {network}: no router answered Who-Is-Router-To-Network "
-                "(on another subnet? register with its BBMD using --foreign)"
-            )
-        self._routes.add(network)
-
-    def _limit(self, address: Address) -> asyncio.Semaphore:
-        key = str(address)
-        if key not in self._limits:
-            self._limits[key] = asyncio.Semaphore(self.per_device_limit)
-        return self._limits[key]
-
-    # ----- the boundary ----------------------------------------------------
-
-    async def _call(
-        self,
-        where: str,
-        address: Address,
-        make_request: Callable[[], Awaitable[T]],
-        timeout: float | None = None,
-    ) -> T:
-        """Run one request: per-device limit, timeout, error translation.
-
-        A request whose deadline fell inside a stall of our own loop (the
-        answer was waiting in the socket while the loop was blocked) is asked
-        again: the device is not blamed for our own stall.
-        """
-        timeout = self.timeout if timeout is None else timeout
-        await self.check_route(address)
-        async with self._limit(address), self._in_flight:
-            for attempt in range(1 + STALL_RETRIES):
-                started = time.monotonic()
-                try:
-                    return await self._attempt(where, make_request, timeout)
-                except BacnetTimeout:
-                    if attempt == STALL_RETRIES or not self.cut_short_by_stall(started, timeout):
-                        raise
-                    log.info("%s: our own event loop was blocked while waiting; asking again", where)
-        raise AssertionError("unreachable")
-
-    def cut_short_by_stall(self, started: float, window: float) -> bool:
-        """Did our own loop stall eat into a wait that began at ``started`` (monotonic)?
-
-        True when the loop was running for less than ``window`` seconds of
-        it: the other side never had a fair chance to answer.
-        """
-        stalled = self._stall_clock.stalled_since(started)
-        return stalled > 0 and time.monotonic() - started - stalled < window
-
-    async def _attempt(self, where: str, make_request: Callable[[], Awaitable[T]], timeout: float) -> T:
-        self.requests_sent += 1
-        try:
-            return await asyncio.wait_for(make_request(), timeout)
-        except (asyncio.TimeoutError, TimeoutError):
-            raise BacnetTimeout(f"{where}: no answer within {timeout:g} s (device offline or unreachable?)") from None
-        except ErrorRejectAbortNack as exc:
-            raise translate(where, exc) from None
-        except BacnetError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"{where}: {exc}") from None
-        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
-        except BaseException as exc:  # a stack bug (bacpypes3 raises BaseExceptions) must not escape as a traceback
-            raise BacnetError(f"{where}: {type(exc).__name__}: {exc}") from None
 
     # ----- read ------------------------------------------------------------
 
     async def read(
         self,
-        device: "str | int | DeviceInfo",
+        device: Device,
         object_id: "str | ObjectId",
         property: str = "present-value",
         index: int | None = None,
@@ -325,18 +97,11 @@ class BacnetClient:
         oid = parse_object_id(object_id)
         prop, parsed_index = parse_property(property)
         index = parsed_index if index is None else index
-        address, label = await self.resolve(device)
-        where = f"{label} {oid} {prop}{f'[{index}]' if index is not None else ''}"
+        address, name = await self.resolve(device)
+        where = f"{name} {oid} {prop}{f'[{index}]' if index is not None else ''}"
 
         async def request() -> Any:
-            req = ReadPropertyRequest(
-                objectIdentifier=bacnet_object_id(oid),
-                propertyIdentifier=bacnet_property(prop),
-                destination=address,
-            )
-            if index is not None:
-                req.propertyArrayIndex = index
-            ack = await self.app.request(req)
+            ack = await self.app.request(read_request(address, oid, prop, index))
             if not isinstance(ack, ReadPropertyACK):
                 raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
             number = oid.type_number
@@ -345,53 +110,72 @@ class BacnetClient:
 
         return await self._call(where, address, request, timeout)
 
-    async def read_multiple(
-        self,
-        device: "str | int | DeviceInfo",
-        requests: Sequence[tuple["str | ObjectId", Sequence[str]]],
-        *,
-        timeout: float | None = None,
-    ) -> list[PropertyValue]:
+    async def read_multiple(self, device: Device, requests: Requests, *, timeout: float | None = None) -> list[PropertyValue]:
         """ReadPropertyMultiple. ``requests`` is ``[(object_id, [property, ...]), ...]``.
 
         Per-property errors come back in :attr:`PropertyValue.error`, not
         raised. If the whole request fails (device rejects RPM, aborts for
-        size), the exception is raised; :func:`read_many` adds fallbacks.
+        size), the exception is raised; :meth:`read_many` adds fallbacks.
         """
-        specs: list[tuple[ObjectId, list[tuple[str, int | None]]]] = []
-        for object_id, props in requests:
-            oid = parse_object_id(object_id)
-            if isinstance(props, str):
-                props = [props]
-            specs.append((oid, [parse_property(p) for p in props]))
+        specs = [(oid, [parse_property(p) for p in props]) for oid, props in _parsed(requests)]
         if not specs:
             return []
-        address, label = await self.resolve(device)
-        where = f"{label} RPM of {len(specs)} object(s)"
+        address, name = await self.resolve(device)
+        where = f"{name} RPM of {len(specs)} object(s)"
 
         async def request() -> list[PropertyValue]:
-            req = ReadPropertyMultipleRequest(
-                listOfReadAccessSpecs=[
-                    ReadAccessSpecification(
-                        objectIdentifier=bacnet_object_id(oid),
-                        listOfPropertyReferences=[_reference(p, i) for p, i in props],
-                    )
-                    for oid, props in specs
-                ],
-                destination=address,
-            )
-            ack = await self.app.request(req)
+            ack = await self.app.request(read_multiple_request(address, specs))
             if not isinstance(ack, ReadPropertyMultipleACK):
                 raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
             return decode_rpm(ack)
 
         return await self._call(where, address, request, timeout)
 
+    async def read_many(self, device: Device, requests: Requests, *, timeout: float | None = None) -> list[PropertyValue]:
+        """RPM with fallbacks: single reads if the device rejects RPM or the batch fails.
+
+        Never raises for one bad property; raises only if the device is not
+        answering at all (timeout) or the input is invalid.
+        """
+        address, _ = await self.resolve(device)
+        key = str(address)
+        if key not in self.no_rpm:
+            try:
+                return await self.read_multiple(device, requests, timeout=timeout)
+            except (BacnetTimeout, InvalidInput):
+                raise
+            except BacnetReject as exc:
+                if exc.reason in _NO_RPM:
+                    self.no_rpm.add(key)
+            except BacnetRemoteError as exc:
+                if exc.error_code in _NO_RPM:
+                    self.no_rpm.add(key)
+            except (BacnetAbort, BacnetError):
+                pass  # e.g. an answer too big for the device: one property at a time
+        return await self.read_singly(device, requests, timeout=timeout)
+
+    async def read_singly(self, device: Device, requests: Requests, *, timeout: float | None = None) -> list[PropertyValue]:
+        """One ReadProperty per property, concurrently (bounded by the device limit)."""
+
+        async def one(oid: ObjectId, prop_text: str) -> PropertyValue:
+            prop, index = parse_property(prop_text)
+            try:
+                value = await self.read(device, oid, prop, index, timeout=timeout)
+            except BacnetTimeout:
+                raise
+            except BacnetRemoteError as exc:
+                return PropertyValue(str(oid), prop, index, None, f"{exc.error_class}:{exc.error_code}")
+            except BacnetError as exc:
+                return PropertyValue(str(oid), prop, index, None, str(exc))
+            return PropertyValue(str(oid), prop, index, value)
+
+        return list(await asyncio.gather(*(one(oid, prop) for oid, props in _parsed(requests) for prop in props)))
+
     # ----- write -----------------------------------------------------------
 
     async def write(
         self,
-        device: "str | int | DeviceInfo",
+        device: Device,
         object_id: "str | ObjectId",
         value: Any,
         priority: int | None = None,
@@ -412,30 +196,20 @@ class BacnetClient:
         priority = check_priority(priority)
         at = f" @{priority}" if priority else ""
         # Check the value before any network traffic (even the device lookup).
-        encoded = self._encode_value(oid, prop, index, value, f"{_label(device)} {oid} {prop}{at}", priority)
-        address, label = await self.resolve(device)
-        where = f"{label} {oid} {prop}{at}"
+        encoded = encode_value(oid, prop, index, value, f"{label(device)} {oid} {prop}{at}", priority)
+        address, name = await self.resolve(device)
+        where = f"{name} {oid} {prop}{at}"
 
         async def request() -> None:
-            req = WritePropertyRequest(
-                objectIdentifier=bacnet_object_id(oid),
-                propertyIdentifier=bacnet_property(prop),
-                propertyValue=encoded,
-                destination=address,
-            )
-            if index is not None:
-                req.propertyArrayIndex = index
-            if priority is not None:
-                req.priority = priority
             self.writes_sent += 1
-            await self.app.request(req)
+            await self.app.request(write_request(address, oid, prop, index, encoded, priority))
 
         await self._call(where, address, request, timeout)
         log.info("write %s = %r", where, value)
 
     async def release(
         self,
-        device: "str | int | DeviceInfo",
+        device: Device,
         object_id: "str | ObjectId",
         priority: int,
         property: str = "present-value",
@@ -449,74 +223,41 @@ class BacnetClient:
 
     async def write_multiple(
         self,
-        device: "str | int | DeviceInfo",
+        device: Device,
         writes: Sequence[tuple["str | ObjectId", str, Any, int | None]],
         *,
         timeout: float | None = None,
     ) -> None:
         """WritePropertyMultiple: ``[(object_id, property, value, priority), ...]``.
 
-        bacpypes3 has no client helper for WPM; the request is built here.
         Every value is checked before anything is sent. The device applies
         writes in order and stops at the first failure, which is raised
         naming that object and property.
         """
         if not writes:
             return
-        label = _label(device)
-        grouped: dict[str, tuple[ObjectId, list]] = {}
+        named = label(device)
+        grouped: dict[ObjectId, tuple[ObjectId, list]] = {}
         for object_id, property, value, priority in writes:
             oid = parse_object_id(object_id)
             prop, index = parse_property(property)
             priority = check_priority(priority)
-            where = f"{label} {oid} {prop}"
-            encoded = self._encode_value(oid, prop, index, value, where, priority)
-            element = BacnetPropertyValue(propertyIdentifier=bacnet_property(prop), value=encoded)
-            if index is not None:
-                element.propertyArrayIndex = index
-            if priority is not None:
-                element.priority = priority
-            grouped.setdefault(str(oid), (oid, []))[1].append(element)
-        address, label = await self.resolve(device)
-        where = f"{label} WPM of {len(writes)} value(s)"
+            encoded = encode_value(oid, prop, index, value, f"{named} {oid} {prop}", priority)
+            grouped.setdefault(oid, (oid, []))[1].append(write_element(prop, index, encoded, priority))
+        address, name = await self.resolve(device)
+        where = f"{name} WPM of {len(writes)} value(s)"
 
         async def request() -> None:
-            req = WritePropertyMultipleRequest(
-                listOfWriteAccessSpecs=[
-                    WriteAccessSpecification(objectIdentifier=bacnet_object_id(oid), listOfProperties=elements)
-                    for oid, elements in grouped.values()
-                ],
-                destination=address,
-            )
             self.writes_sent += 1
-            await self.app.request(req)
+            await self.app.request(write_multiple_request(address, list(grouped.values())))
 
         await self._call(where, address, request, timeout)
         log.info("wpm %s", where)
 
-    def _encode_value(self, oid: ObjectId, prop: str, index: int | None, value: Any, where: str, priority: int | None) -> AnyValue:
-        if is_null(value):
-            if priority is None and prop == "present-value":
-                raise InvalidInput(f"{where}: writing null needs a priority (a release relinquishes one slot)")
-            return AnyValue(Null(()))
-        datatype = property_datatype(oid.type_number, bacnet_property(prop)) if oid.type_number is not None else None
-        if datatype is None:
-            raise InvalidInput(f"{where}: {oid.type} has no standard property {prop}; cannot tell what type to write")
-        from bacpypes3.constructeddata import Array
-
-        if issubclass(datatype, Array) and index is not None:
-            datatype = datatype._subtype
-        plain = coerce_for_write(value, datatype, where)
-        try:
-            return AnyValue(datatype(plain))
-        except Exception as exc:
-            raise InvalidInput(f"{where}: {value!r} cannot be written as {datatype.__name__} ({exc})") from None
-
     # ----- priority array --------------------------------------------------
 
-    async def priority_array(
-        self, device: "str | int | DeviceInfo", object_id: "str | ObjectId", *, timeout: float | None = None
-    ) -> PriorityArray:
+    async def priority_array(self, device: Device, object_id: "str | ObjectId", *,
+                             timeout: float | None = None) -> PriorityArray:
         """The 16 slots decoded to plain values, relinquish-default and current-command-priority.
 
         Uses one RPM; falls back to single reads for devices without RPM.
@@ -524,17 +265,15 @@ class BacnetClient:
         """
         oid = parse_object_id(object_id)
         props = ["priority-array", "relinquish-default", "present-value", "current-command-priority"]
-        from .reads import read_many  # reads builds on this module
-
-        values = await read_many(self, device, [(oid, props)], timeout=timeout)
+        values = await self.read_many(device, [(oid, props)], timeout=timeout)
         by_name = {v.property: v for v in values}
         array = by_name.get("priority-array")
         if array is None or not array.ok:
-            _, label = await self.resolve(device)
+            _, name = await self.resolve(device)
             error = (array.error if array else None) or "property:unknown-property"
             error_class, _, error_code = error.partition(":")
             raise BacnetRemoteError(
-                f"{label} {oid} priority-array: {error_class}: {error_code} "
+                f"{name} {oid} priority-array: {error_class}: {error_code} "
                 "(not a commandable point: only outputs and commandable values have a priority array)",
                 error_class,
                 error_code,
@@ -543,8 +282,7 @@ class BacnetClient:
         ccp = by_name.get("current-command-priority")
         ccp_value = ccp.value if ccp is not None and ccp.ok else None
         if not isinstance(ccp_value, int):
-            winning = next((s.priority for s in slots if s.active), None)
-            ccp_value = winning
+            ccp_value = next((s.priority for s in slots if s.active), None)
         relinquish = by_name.get("relinquish-default")
         present = by_name.get("present-value")
         return PriorityArray(
@@ -555,18 +293,48 @@ class BacnetClient:
             present_value=present.value if present and present.ok else None,
         )
 
+    # ----- COV -------------------------------------------------------------
 
-def _label(device: Any) -> str:
-    """How to name a device in a message before we know its address."""
-    if isinstance(device, DeviceInfo):
-        return f"device {device.instance} ({device.address})"
-    if isinstance(device, int) or (isinstance(device, str) and _DIGITS.fullmatch(device.strip())):
-        return f"device {device.strip() if isinstance(device, str) else device}"
-    return str(device)
+    def cov(self, device: Device, object_id: "str | ObjectId", *, lifetime: int = DEFAULT_LIFETIME,
+            confirmed: bool = False) -> CovSubscription:
+        """Subscribe to changes of one object: ``async with client.cov(1001, "av,1") as changes``.
+
+        Iterating yields :class:`CovChange` (object id, property, plain value).
+        Every way out of the block cancels the subscription on the device;
+        ``lifetime`` seconds (0: until cancelled) are renewed before they run out.
+        """
+        return CovSubscription(self, device, object_id, lifetime=lifetime, confirmed=confirmed)
+
+    # ----- our own served points -------------------------------------------
+
+    def serve(self, *points: ServedPoint) -> None:
+        """Serve these points on our own device (see ``hosted.py``).
+
+        Raises :class:`InvalidInput` if an object with the same name or id is
+        already served; nothing of the batch is then served.
+        """
+        added = []
+        try:
+            for point in points:
+                try:
+                    self.app.add_object(point.stack_object)
+                except RuntimeError as exc:  # bacpypes3: "already an object with name ..."
+                    raise InvalidInput(f"cannot serve {point.object_id} ({point.name}): {exc}") from None
+                added.append(point)
+        except InvalidInput:
+            self.withdraw(*added)
+            raise
+
+    def withdraw(self, *points: ServedPoint) -> None:
+        """Stop serving these points (those not served are skipped)."""
+        for point in points:
+            try:
+                self.app.delete_object(point.stack_object)
+            except (KeyError, RuntimeError):
+                pass
 
 
-def _reference(prop: str, index: int | None) -> PropertyReference:
-    ref = PropertyReference(propertyIdentifier=bacnet_property(prop))
-    if index is not None:
-        ref.propertyArrayIndex = index
-    return ref
+def _parsed(requests: Requests) -> list[tuple[ObjectId, list[str]]]:
+    """``[(object_id, [property, ...]), ...]`` with ids parsed; a lone property name is a list of one."""
+    return [(parse_object_id(object_id), [props] if isinstance(props, str) else list(props))
+            for object_id, props in requests]

@@ -11,7 +11,9 @@ from typing import Any
 from bacpypes3.apdu import ReadPropertyMultipleACK
 
 from .ids import ObjectId
-from .types import PrioritySlot, PropertyValue, priority_name
+from .objecttypes import ValueKind, value_kind
+from .priority import priority_name
+from .types import PrioritySlot, PropertyValue
 from .values import decode_any, object_id_text, property_datatype
 
 
@@ -56,7 +58,7 @@ def priority_slots(oid: ObjectId, raw: Any) -> list[PrioritySlot]:
     slots = []
     for priority, value in enumerate(values, start=1):
         kind = _kind(value)
-        if oid.type.startswith("binary") and kind in ("unsigned", "enumerated"):
+        if value_kind(oid) is ValueKind.BINARY and kind in ("unsigned", "enumerated"):
             value = {0: "inactive", 1: "active"}.get(value, value)
             kind = "enumerated"
         slots.append(PrioritySlot(priority, priority_name(priority), value, kind))

@@ -18,9 +18,12 @@ from bacpypes3.apdu import IAmRequest, IHaveRequest, WhoHasRequest, WhoIsRequest
 from bacpypes3.basetypes import WhoHasLimits, WhoHasObject
 from bacpypes3.pdu import Address, GlobalBroadcast, RemoteBroadcast
 
-from .client import STALL_RETRIES, BacnetClient, address_text
-from .errors import BacnetError, BacnetTimeout, InvalidInput
-from .ids import MAX_INSTANCE, ObjectId, parse_object_id
+from .addresses import bacnet_address
+from .client import STALL_RETRIES, BacnetClient
+from .encode import address_text, bacnet_object_id
+from .errors import BacnetTimeout, InvalidInput
+from .ids import MAX_INSTANCE, ObjectId, ascii_int, parse_object_id
+from .routes import ask_routers
 from .types import DeviceInfo, ObjectHolder, RouterInfo
 from .values import object_id_text
 
@@ -38,7 +41,7 @@ def _destination(address: str | None, network: int | None) -> Address:
             raise InvalidInput(f"network number {network} is out of range 1..65534")
         return RemoteBroadcast(network)
     if address:
-        return BacnetClient._address(address)
+        return bacnet_address(address)
     return GlobalBroadcast()
 
 
@@ -216,8 +219,6 @@ async def who_has(
         )
 
     def send() -> None:
-        from .client import bacnet_object_id
-
         request = WhoHasRequest(destination=destination)
         if low is not None:
             request.limits = WhoHasLimits(deviceInstanceRangeLowLimit=low, deviceInstanceRangeHighLimit=high)
@@ -237,20 +238,33 @@ async def who_is_router_to_network(
     """Routers that answer Who-Is-Router-To-Network (optionally for one network)."""
     if network is not None and not 1 <= network <= 65534:
         raise InvalidInput(f"network number {network} is out of range 1..65534")
-    destination = BacnetClient._address(address) if address else None
-    future = client.app.nse.who_is_router_to_network(destination=destination, network=network)
+    destination = bacnet_address(address) if address else None
     client.requests_sent += 1
-    try:
-        results = await asyncio.wait_for(asyncio.shield(future), wait)
-    except (asyncio.TimeoutError, TimeoutError):
-        results = []
-        if future.done() and not future.cancelled():
-            results = future.result()
-    except BaseException as exc:  # bacpypes3 errors are BaseException
-        if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
-            raise
-        raise BacnetError(f"who-is-router-to-network: {exc}") from None
-    routers: dict[str, set[int]] = {}
-    for _adapter, npdu in results or []:
-        routers.setdefault(address_text(npdu.pduSource), set()).update(int(n) for n in npdu.iartnNetworkList)
-    return [RouterInfo(address, sorted(nets)) for address, nets in sorted(routers.items())]
+    return await ask_routers(client.app, network, destination, wait)
+
+
+async def locate_device(client: BacnetClient, device: "DeviceInfo | str | int") -> DeviceInfo:
+    """What a device said in its I-Am, for an instance, an address or a DeviceInfo.
+
+    Resolve a device reference once at the edge and pass the DeviceInfo on:
+    it carries the max APDU and segmentation that size RPM batches. An
+    address not seen yet gets a Who-Is directed to it (a global one may not
+    reach it, e.g. across loopback ports). Raises :class:`BacnetTimeout`
+    when nothing answers.
+    """
+    if isinstance(device, DeviceInfo):
+        return device
+    text = device.strip() if isinstance(device, str) else None
+    if isinstance(device, int) or (text is not None and text.isascii() and text.isdigit()):
+        instance = device if isinstance(device, int) else ascii_int(text)
+        return client.devices.get(instance) or await find_device(client, instance)
+    if text is not None and text.lower().startswith("device"):
+        return await locate_device(client, parse_object_id(text).instance)
+    target = address_text(bacnet_address(device))
+    found = client.device_at(target)
+    if found is None:
+        directed = await who_is(client, address=device, max_wait=client.timeout, quiet=0.05)
+        found = next((d for d in directed if d.address == target), directed[0] if directed else None)
+    if found is None:
+        raise BacnetTimeout(f"{device}: no I-Am in answer to a directed Who-Is (offline or not BACnet?)")
+    return found

@@ -7,32 +7,15 @@ module accepts all of them and normalises to the canonical hyphenated form.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from .errors import InvalidInput
+from .objecttypes import OBJECT_TYPES, short_names
 
-# Canonical BACnet object type names (ASHRAE 135 enumeration order matters for
-# the numeric form, e.g. ``0,1`` is analog-input 1).
-OBJECT_TYPES: tuple[str, ...] = (
-    "analog-input", "analog-output", "analog-value", "binary-input",
-    "binary-output", "binary-value", "calendar", "command", "device",
-    "event-enrollment", "file", "group", "loop", "multi-state-input",
-    "multi-state-output", "notification-class", "program", "schedule",
-    "averaging", "multi-state-value", "trend-log", "life-safety-point",
-    "life-safety-zone", "accumulator", "pulse-converter", "event-log",
-    "global-group", "trend-log-multiple", "load-control", "structured-view",
-    "access-door", "timer", "access-credential", "access-point",
-    "access-rights", "access-user", "access-zone", "credential-data-input",
-    "network-security", "bitstring-value", "characterstring-value",
-    "date-pattern-value", "date-value", "datetime-pattern-value",
-    "datetime-value", "integer-value", "large-analog-value",
-    "octetstring-value", "positive-integer-value", "time-pattern-value",
-    "time-value", "notification-forwarder", "alert-enrollment", "channel",
-    "lighting-output", "binary-lighting-output", "network-port",
-    "elevator-group", "escalator", "lift", "staging", "audit-log",
-    "audit-reporter", "color", "color-temperature",
-)
+# OBJECT_TYPES (canonical names in enumeration order) comes from the object-type table.
+_TYPE_NUMBERS: dict[str, int] = {name: number for number, name in enumerate(OBJECT_TYPES)}
 
 # The abbreviations that appear on points lists and in every front end.
 ABBREVIATIONS: dict[str, str] = {
@@ -51,19 +34,13 @@ ABBREVIATIONS: dict[str, str] = {
 
 _SQUASHED = {name.replace("-", ""): name for name in OBJECT_TYPES}
 
-# The short form shown where space is tight (AO1, MSV3): the shortest
-# abbreviation of each type, which parse_object_id reads back.
-SHORT_NAMES: dict[str, str] = {}
-for _abbreviation, _name in sorted(ABBREVIATIONS.items(), key=lambda item: (len(item[0]), item[0])):
-    SHORT_NAMES.setdefault(_name, _abbreviation.upper())
-SHORT_NAMES.update({"multi-state-input": "MSI", "multi-state-output": "MSO", "multi-state-value": "MSV"})
+# The short form shown where space is tight (AO1, MSV3), from the object-type
+# table; parse_object_id reads every one of them back.
+SHORT_NAMES: dict[str, str] = short_names()
+ABBREVIATIONS.update({short.lower(): name for name, short in SHORT_NAMES.items()})
 
 
-def short_id(object_id: str) -> str:
-    """``analog-output,1`` -> ``AO1``; types without an abbreviation stay long."""
-    object_type, _, instance = object_id.partition(",")
-    short = SHORT_NAMES.get(object_type)
-    return f"{short}{instance}" if short else object_id
+
 MAX_INSTANCE = 4194303  # 22 bits; 4194303 itself is the "unconfigured" wildcard
 MAX_OBJECT_TYPE = 1023  # 10 bits of the object identifier
 MAX_PROPERTY = 4194303  # 22 bits: a property number above it cannot be encoded
@@ -86,11 +63,18 @@ class ObjectId:
         return f"{self.type},{self.instance}"
 
     @property
+    def short(self) -> str:
+        """``AO1`` for analog-output,1; types without an abbreviation keep the long form."""
+        abbreviation = SHORT_NAMES.get(self.type)
+        return f"{abbreviation}{self.instance}" if abbreviation else str(self)
+
+    @property
     def type_number(self) -> int | None:
-        try:
-            return OBJECT_TYPES.index(self.type)
-        except ValueError:
-            return None
+        """The type's number on the wire (proprietary types too); None only for a name we cannot number."""
+        number = _TYPE_NUMBERS.get(self.type)
+        if number is None and self.type.startswith("proprietary-"):
+            return int(self.type.removeprefix("proprietary-"))
+        return number
 
 
 def ascii_only(text: str, what: str) -> None:
@@ -154,6 +138,13 @@ def parse_object_id(text: "str | ObjectId | tuple") -> ObjectId:
         text = f"{text[0]},{text[1]}"
     if not isinstance(text, str):
         raise InvalidInput(f"object id must be text like 'analog-input,1', got {text!r}")
+    return _parse_text(text)
+
+
+# Ids in JSON, journals and tables arrive as text again and again (every poll
+# of every row): parse each distinct text once. Failures are not cached.
+@functools.lru_cache(maxsize=16384)
+def _parse_text(text: str) -> ObjectId:
     ascii_only(text, "object id")
     match = _SEPARATED.match(text) or _JOINED.match(text)
     if not match:
@@ -171,6 +162,14 @@ def parse_object_id(text: "str | ObjectId | tuple") -> ObjectId:
     if instance > MAX_INSTANCE:
         raise InvalidInput(f"object instance {instance_text} in {text!r} is above the BACnet maximum {MAX_INSTANCE}")
     return ObjectId(type_name, instance)
+
+
+def short_id(object_id: "ObjectId | str") -> str:
+    """``analog-output,1`` -> ``AO1``; types without an abbreviation (and unreadable text) stay long."""
+    try:
+        return parse_object_id(object_id).short
+    except InvalidInput:
+        return str(object_id)
 
 
 _PROPERTY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9\-_]*|[0-9]+)\s*(?:\[\s*([0-9]+)\s*\])?\s*$", re.ASCII)

@@ -14,31 +14,23 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .client import BacnetClient, address_text
-from .discovery import find_device, who_is, who_is_stream
+from .client import BacnetClient
+from .discovery import locate_device, who_is_stream
 from .errors import BacnetError, BacnetTimeout, InvalidInput
-from .reads import read_many, read_singly
+from .ids import ObjectId, parse_object_id
+from .objecttypes import NAME, batch_safe, discovery_properties
 from .types import DeviceInfo, ObjectInfo
 
 log = logging.getLogger("aso.bacnet")
 
 
-# Ask each object type only for what it has: that, and batching, is what makes
-# discovery fast (see BACNET-NOTES).
-_VALUE_PROPS = ["object-name", "present-value", "status-flags", "out-of-service"]
-_ANALOG_PROPS = ["object-name", "present-value", "units", "status-flags", "out-of-service"]
-_NAME_ONLY = ["object-name"]
-
-
 def properties_for(object_type: str) -> list[str]:
-    if object_type.startswith(("analog-", "large-analog", "accumulator", "pulse-converter", "averaging")):
-        return _ANALOG_PROPS
-    if object_type.startswith(("binary-", "multi-state-", "integer-value", "positive-integer-value",
-                               "characterstring-value", "loop", "schedule", "lighting-output",
-                               "binary-lighting-output", "calendar")):
-        return _VALUE_PROPS
-    return _NAME_ONLY
+    """Old name, kept for benchmarks/discovery.py: use ``discovery_properties(oid)``."""
+    return list(discovery_properties(ObjectId(object_type, 0)))
 
+
+# What each object type is asked for comes from objecttypes.py: asking only for
+# what a type has, and batching, is what makes discovery fast (BACNET-NOTES).
 
 # Bytes an answer costs per object and per property, for sizing RPM batches
 # to a device's max APDU (object names dominate; 32 chars is typical).
@@ -56,7 +48,7 @@ def batch_size(max_apdu: int, segmented: bool, props: list[str]) -> int:
 
 async def object_list(client: BacnetClient, device: DeviceInfo) -> list[str]:
     """The device's object-list; index by index if the whole array is too big."""
-    device_id = f"device,{device.instance}"
+    device_id = ObjectId("device", device.instance)
     try:
         value = await client.read(device, device_id, "object-list")
         if isinstance(value, list):
@@ -84,38 +76,23 @@ async def discover_objects(
     "present-value", "units"]``); object-name is always read. Raises
     :class:`BacnetTimeout` only if the device stops answering.
     """
-    if not isinstance(device, DeviceInfo):
-        if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
-            device = client.devices.get(int(device)) or await find_device(client, int(device))
-        else:
-            found = client.device_at(address_text(BacnetClient._address(device)))
-            if found is None:
-                # A Who-Is directed to that address (a global one may not reach
-                # it, e.g. across loopback ports); its I-Am says who it is.
-                target = address_text(BacnetClient._address(device))
-                directed = await who_is(client, address=device, max_wait=client.timeout, quiet=0.05)
-                found = next((d for d in directed if d.address == target), directed[0] if directed else None)
-                if found is None:
-                    raise BacnetTimeout(f"{device}: no I-Am in answer to a directed Who-Is (offline or not BACnet?)")
-            device = found
-    ids = await object_list(client, device)
+    device = await locate_device(client, device)
+    ids = [parse_object_id(text) for text in await object_list(client, device)]
     segmented = device.segmentation in ("segmented-both", "segmented-transmit")
-    groups: dict[tuple[str, ...], list[str]] = {}
+    # Objects that ask for the same properties share RPM batches; types the
+    # stack cannot decode inside a batch (color, proprietary) go alone.
+    groups: dict[tuple[str, ...], list[ObjectId]] = {}
+    alone: list[ObjectId] = []
     for oid in ids:
-        object_type = oid.split(",")[0]
-        if object_type.isdigit() or object_type.startswith("proprietary") or object_type in ("color", "color-temperature"):
-            groups.setdefault(("object-name", "#single"), []).append(oid)
-        else:
-            wanted = [p for p in properties_for(object_type)
-                      if properties is None or p in properties or p == "object-name"]
-            groups.setdefault(tuple(wanted), []).append(oid)
-
-    results: dict[str, dict[str, Any]] = {oid: {} for oid in ids}
-    jobs = []
-    for props, members in groups.items():
-        if "#single" in props:
-            jobs.extend(_read_batch(client, device, [oid], ["object-name"], results, allow_rpm=False) for oid in members)
+        if not batch_safe(oid):
+            alone.append(oid)
             continue
+        wanted = tuple(p for p in discovery_properties(oid) if properties is None or p in properties or p == NAME)
+        groups.setdefault(wanted, []).append(oid)
+
+    results: dict[str, dict[str, Any]] = {str(oid): {} for oid in ids}
+    jobs = [_read_batch(client, device, [oid], [NAME], results, allow_rpm=False) for oid in alone]
+    for props, members in groups.items():
         size = batch_size(device.max_apdu, segmented, list(props))
         for start in range(0, len(members), size):
             jobs.append(_read_batch(client, device, members[start:start + size], list(props), results))
@@ -123,12 +100,12 @@ async def discover_objects(
 
     points = []
     for oid in ids:
-        got = results[oid]
+        got = results[str(oid)]
         errors = {k[1:]: v for k, v in got.items() if k.startswith("!")}
         points.append(
             ObjectInfo(
                 device_instance=device.instance,
-                object_id=oid,
+                object_id=str(oid),
                 name=got.get("object-name"),
                 present_value=got.get("present-value"),
                 units=got.get("units"),
@@ -143,7 +120,7 @@ async def discover_objects(
 async def _read_batch(
     client: BacnetClient,
     device: DeviceInfo,
-    oids: list[str],
+    oids: list[ObjectId],
     props: list[str],
     results: dict[str, dict[str, Any]],
     *,
@@ -152,7 +129,8 @@ async def _read_batch(
 ) -> None:
     """Read ``props`` of ``oids``: RPM, halve on failure, single reads last."""
     values = None
-    if allow_rpm and str(BacnetClient._address(device.address)) not in client.no_rpm:
+    key = str((await client.resolve(device))[0])  # the client's parse is cached: no re-parse per batch
+    if allow_rpm and key not in client.no_rpm:
         try:
             values = await client.read_multiple(device, [(oid, props) for oid in oids])
         except BacnetTimeout:
@@ -171,7 +149,7 @@ async def _read_batch(
         except BacnetError as exc:
             reason = getattr(exc, "reason", "") or getattr(exc, "error_code", "")
             if reason in ("unrecognized-service", "service-request-denied"):
-                client.no_rpm.add(str(BacnetClient._address(device.address)))
+                client.no_rpm.add(key)
             elif len(oids) > 1:
                 half = len(oids) // 2
                 await asyncio.gather(
@@ -180,17 +158,14 @@ async def _read_batch(
                 )
                 return
     if values is None:
-        values = await read_many(client, device, [(oid, props) for oid in oids]) if allow_rpm else await _singles(client, device, oids, props)
+        requests = [(oid, props) for oid in oids]
+        values = await (client.read_many(device, requests) if allow_rpm else client.read_singly(device, requests))
     for value in values:
         slot = results.setdefault(value.object_id, {})
         if value.ok:
             slot[value.property] = value.value
         else:
             slot["!" + value.property] = value.error
-
-
-async def _singles(client: BacnetClient, device: DeviceInfo, oids: list[str], props: list[str]):
-    return await read_singly(client, device, [(oid, props) for oid in oids])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Open a ready-to-use client: local device, ports, the application, the client.
 
 This is the one place that decides how our own BACnet device appears on the
-network; the CLI, ASO host, console and tests all come through here.
+network; the CLI, ASO host, console and tests all come through here. It sits
+above the client and discovery, and hands the client its Who-Is lookup of
+devices by instance (so the client never imports discovery).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import replace
 
 from .application import AsoApplication
 from .client import DEFAULT_PER_DEVICE_LIMIT, DEFAULT_TIMEOUT, BacnetClient
+from .discovery import find_device
 from .local import (
     LocalDevice,
     UdpAddress,
@@ -93,7 +96,8 @@ async def open_client(
         except BaseException:
             await close_application(app)
             raise
+    own_address = f"0x{mac:02x}" if vlan is not None else f"{local.ip}:{local.port}"
     client = BacnetClient(app, timeout=timeout, per_device_limit=per_device_limit, local_address=label,
-                          udp_address=local)
+                          udp_address=local, find_device=find_device, own_address=own_address)
     client.on_close(lambda: close_application(app))
     return client

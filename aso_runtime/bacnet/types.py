@@ -9,18 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Standard names of the 16 command priorities (ASHRAE 135 clause 19.2.1.1).
-PRIORITY_NAMES: dict[int, str] = {
-    1: "Manual Life Safety",
-    2: "Automatic Life Safety",
-    5: "Critical Equipment Control",
-    6: "Minimum On/Off",
-    8: "Manual Operator",
-}
+from .ids import ObjectId, parse_object_id
 
-
-def priority_name(priority: int) -> str:
-    return PRIORITY_NAMES.get(priority, "Available")
 
 
 class Plain:
@@ -28,6 +18,20 @@ class Plain:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
+
+
+class HasObjectId:
+    """Mixin for records that keep ``object_id`` as text (for JSON): ``oid`` is the parsed id.
+
+    The text is what the stack reported, always canonical (``analog-input,1``,
+    ``proprietary-128,1``), so parsing it cannot fail; parses are cached.
+    """
+
+    object_id: str
+
+    @property
+    def oid(self) -> ObjectId:
+        return parse_object_id(self.object_id)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class DeviceInfo(Plain):
 
 
 @dataclass(frozen=True)
-class ObjectHolder(Plain):
+class ObjectHolder(HasObjectId, Plain):
     """One answer to a Who-Has: which device holds which object."""
 
     device_instance: int
@@ -65,7 +69,7 @@ class RouterInfo(Plain):
 
 
 @dataclass(frozen=True)
-class PropertyValue(Plain):
+class PropertyValue(HasObjectId, Plain):
     """One property read by RPM: the value, or the error the device gave."""
 
     object_id: str
@@ -77,16 +81,6 @@ class PropertyValue(Plain):
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-@dataclass(frozen=True)
-class WriteResult(Plain):
-    """One write of a WritePropertyMultiple (all succeed or the first failure is named)."""
-
-    object_id: str
-    property: str
-    value: Any
-    priority: int | None
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,7 @@ class PrioritySlot(Plain):
 
 
 @dataclass(frozen=True)
-class PriorityArray(Plain):
+class PriorityArray(HasObjectId, Plain):
     """The priority array of a commandable point, decoded to plain values."""
 
     object_id: str
@@ -126,7 +120,7 @@ class PriorityArray(Plain):
 
 
 @dataclass(frozen=True)
-class ObjectInfo(Plain):
+class ObjectInfo(HasObjectId, Plain):
     """One point of a device as discovered: the columns of a points list."""
 
     device_instance: int
@@ -140,4 +134,14 @@ class ObjectInfo(Plain):
 
     @property
     def object_type(self) -> str:
-        return self.object_id.split(",")[0]
+        """The canonical type name (``analog-input``); prefer ``oid``."""
+        return self.oid.type
+
+
+@dataclass(frozen=True)
+class CovChange(HasObjectId, Plain):
+    """One property of one object as a COV notification reported it, as plain Python."""
+
+    object_id: str
+    property: str  # hyphenated: present-value, status-flags, ...
+    value: Any

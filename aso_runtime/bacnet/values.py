@@ -31,6 +31,7 @@ from bacpypes3.primitivedata import (
 )
 
 from .errors import InvalidInput
+from .objecttypes import type_name
 
 # Values that mean "release": what old easy-aso scripts pass and what people type.
 NULL_WORDS = {"null", "none", "release", "relinquish"}
@@ -41,12 +42,13 @@ def is_null(value: Any) -> bool:
 
 
 def object_id_text(oid: Any) -> str:
-    """``ObjectIdentifier`` -> ``analog-input,1`` (unknown types by number)."""
+    """``ObjectIdentifier`` -> ``analog-input,1``: always the canonical text parse_object_id reads back.
+
+    Named by number, not by the stack's name: bacpypes3 has no name for
+    color (63) and color-temperature (64), and proprietary types have none.
+    """
     obj_type, instance = oid
-    name = str(obj_type)
-    if name.isdigit() or not name:
-        name = str(int(obj_type))
-    return f"{name},{instance}"
+    return f"{type_name(int(obj_type))},{int(instance)}"
 
 
 def to_plain(value: Any) -> Any:
