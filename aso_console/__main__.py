@@ -15,8 +15,8 @@ import signal
 import sys
 
 from aso_runtime.bacnet import BacnetError, InvalidInput
-from aso_runtime.cli.parser import instance_arg, port_arg, positive_arg, seconds_arg
-from aso_runtime.cli.syntax import bbmd_arg, local_address_arg
+from aso_runtime.cli.connection import Connection, add_connection_options, add_demo_options, check_connection
+from aso_runtime.verbs.argtypes import Parser, UsageError
 
 from .logs import setup_logging
 from .runtime import ConsoleOptions, open_runtime
@@ -24,26 +24,20 @@ from .runtime import ConsoleOptions, open_runtime
 log = logging.getLogger("aso.console")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+CONSOLE_INSTANCE = 4194302  # not aso's 4194301 nor aso run's 4194300: all three can share a site
+
+
+def build_parser() -> Parser:
+    """``aso-console``'s options: the connection options of ``aso`` (same types, help and checks) and its own."""
+    parser = Parser(
         prog="aso-console",
         description="Terminal commissioning console for BACnet building systems and ASO scripts.",
         epilog="examples:\n  aso-console --demo\n  aso-console --address 10.0.0.5/24\n"
                "  aso-console --address eth0 --foreign 10.0.1.1 --ttl 300\n  aso-console --read-only",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--demo", action="store_true",
-                        help="serve the embedded simulated building in this process and discover it")
-    parser.add_argument("--demo-devices", type=positive_arg, default=8, metavar="N",
-                        help="devices in the demo building (AHU, plant, meter and N-3 VAVs; default 8)")
-    parser.add_argument("--demo-port", type=port_arg, default=47808, metavar="P",
-                        help="demo: the building's BBMD listens on 127.0.0.1:P, the console on P+1 (default 47808)")
-    parser.add_argument("--address", help="local BACnet/IP address: IP/MASK[:PORT] or an interface name "
-                                          "(default: the host's primary interface)")
-    parser.add_argument("--instance", type=instance_arg, default=4194302, help="our device instance (default 4194302)")
-    parser.add_argument("--foreign", metavar="BBMD", help="register as a foreign device with this BBMD (IP[:PORT])")
-    parser.add_argument("--ttl", type=positive_arg, default=300, help="foreign-device registration time-to-live, s")
-    parser.add_argument("--timeout", type=seconds_arg, default=3.0, help="seconds to wait for each device answer")
+    add_demo_options(parser)
+    add_connection_options(parser, instance_default=CONSOLE_INSTANCE)
     parser.add_argument("--read-only", action="store_true", help="disable every write and release")
     parser.add_argument("--profile", metavar="FILE", help="TOML file of ASO scripts to load (and start) at launch")
     return parser
@@ -91,36 +85,37 @@ def _report_exit(still_held: list) -> None:
     print(message, file=sys.stderr)
 
 
-def check_args(args: argparse.Namespace) -> None:
-    """Refuse a bad --address/--foreign before the demo building or a socket is opened.
+def check_args(args: argparse.Namespace) -> Connection:
+    """Refuse a bad --address/--foreign before the demo building or a socket is opened (InvalidInput).
 
-    Blank counts as given: '' must not mean "the primary interface" (the site
-    network) or "no BBMD". Raises :class:`InvalidInput`.
+    The same check as ``aso``'s; ``$ASO_ADDRESS`` is not read here: the
+    console binds only where it is told to, or the primary interface.
     """
-    if args.address is not None:
-        local_address_arg(args.address)
-    if args.foreign is not None:
-        bbmd_arg(args.foreign)
+    return check_connection(args)
+
+
+def _error(message: object) -> None:
+    print(f"aso-console: error: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        check_args(args)
-    except InvalidInput as exc:
-        print(f"aso-console: error: {exc}", file=sys.stderr)
+        args = build_parser().parse_args(argv)
+        connection = check_args(args)
+    except (UsageError, InvalidInput) as exc:
+        _error(exc)
         return 2
-    options = ConsoleOptions(address=args.address, instance=args.instance, foreign=args.foreign, ttl=args.ttl,
-                             timeout=args.timeout, read_only=args.read_only, demo=args.demo,
+    options = ConsoleOptions(address=connection.address, instance=connection.instance, foreign=connection.foreign,
+                             ttl=connection.ttl, timeout=connection.timeout, read_only=args.read_only, demo=args.demo,
                              demo_devices=max(8, args.demo_devices), profile=args.profile,
                              demo_port=args.demo_port)
     try:
         return asyncio.run(run(options))
     except InvalidInput as exc:
-        print(f"aso-console: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     except BacnetError as exc:  # busy port, address not on this host, BBMD not answering
-        print(f"aso-console: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -182,7 +182,8 @@ def serve(port: int) -> None:
         parse_local_address, udp_port, virtual_port,
     )
 
-    # Commandable mixed into the plain local classes (see BACNET-NOTES).
+    # Commandable mixed into the plain local classes: bacpypes3's shipped *ObjectCmd
+    # classes have no property monitors and no COV.
     class CommandableAV(Commandable, AnalogValueObject):
         pass
 
@@ -337,8 +338,8 @@ def test_wpm_then_priority_array_table(server):
 
     table = ok("pa", server, "msv,1")
     in_control = [line for line in table.splitlines() if "in control" in line]
-    assert len(in_control) == 1 and in_control[0].split()[0] == "10" and " 3 " in in_control[0]
-    assert "present-value 3 (from priority 10)" in table
+    assert len(in_control) == 1 and in_control[0].split()[0] == "10" and " 3 (Cool) " in in_control[0]
+    assert "present-value 3 (Cool) from priority 10 (Available); relinquish-default 1 (Off)" in table
 
     doc = ok_json("wpm", server, "av,1", "present-value=null@9", "msv,1", "present-value=null@10")
     assert doc["writes"] == [
@@ -346,6 +347,54 @@ def test_wpm_then_priority_array_table(server):
         {"object_id": "multi-state-value,1", "property": "present-value", "value": None, "priority": 10},
     ]
     assert ok("read", server, "msv,1") == "1\n"
+
+
+def test_write_takes_the_priority_after_the_value_and_reads_back_who_holds_the_point(server):
+    out = ok("write", server, "av,1", "22", "9")
+    assert "wrote 22 to analog-value,1 present-value at priority 9 (Available)" in out
+    assert "present-value is now 22 °C, from priority 9 (Available)" in out
+    doc = ok_json("release", server, "av,1", "9")
+    assert doc["priority"] == 9 and doc["released"] is True and doc["present_value"] == 20.0
+
+
+def test_a_write_masked_by_a_higher_priority_says_so(server):
+    ok("write", server, "av,1", "25", "-p", "8")
+    try:
+        out = ok("write", server, "av,1", "19", "-p", "12")
+        assert "priority 8 (Manual Operator) is above 12 and holds 25 °C" in out
+    finally:
+        ok("release", server, "av,1", "-p", "12")
+        ok("release", server, "av,1", "-p", "8")
+
+
+# ----- life safety: priorities 1 and 2 need --life-safety -----------------------------------
+
+
+def _slot(server: str, point: str, priority: int):
+    return ok_json("pa", server, point)["slots"][priority - 1]["value"]
+
+
+def test_life_safety_write_and_release_need_the_flag(server):
+    refused_write = aso("write", server, "av,1", "30", "-p", "1")
+    assert_one_line_error(refused_write, 2, "priority 1 (Manual Life Safety) is life safety", "--life-safety")
+    assert _slot(server, "av,1", 1) is None  # nothing was written
+    doc = ok_json("write", server, "av,1", "30", "-p", "1", "--life-safety")
+    assert doc["priority"] == 1 and doc["present_value"] == 30.0
+    assert _slot(server, "av,1", 1) == 30.0
+    assert_one_line_error(aso("release", server, "av,1", "1"), 2, "release at priority 1", "--life-safety")
+    assert _slot(server, "av,1", 1) == 30.0  # the refused release left it
+    ok("release", server, "av,1", "1", "--life-safety")
+    assert _slot(server, "av,1", 1) is None
+
+
+def test_life_safety_with_a_name_checks_the_points_name(server):
+    wrong = aso("write", server, "bv,1", "active", "-p", "2", "--life-safety", "AHU fan")
+    assert_one_line_error(wrong, 2, "'AHU fan' is not the point's name", "--life-safety FAN-CMD")
+    assert _slot(server, "bv,1", 2) is None
+    ok("write", server, "bv,1", "active", "-p", "2", "--life-safety", "FAN-CMD")
+    assert _slot(server, "bv,1", 2) == "active"
+    ok("wpm", server, "bv,1", "present-value=null@2", "--life-safety")
+    assert _slot(server, "bv,1", 2) is None
 
 
 # ----- discover -------------------------------------------------------------------------
@@ -420,10 +469,19 @@ def test_bad_input_exits_2(server, args, fragment):
         (["read", "10.0.0.5", "ai,1", "4194304"], "property number 4194304 in '4194304' is above the BACnet maximum 4194303"),
         (["read", "10.0.0.5", "ai,1", "present-value[１]"], "ASCII"),
         (["whois", "--network", "２"], "'２' is not a whole number"),
+        (["write", "10.0.0.5", "av,1", "21", "-p", "1"], "life safety; add --life-safety"),
+        (["write", "10.0.0.5", "av,1", "21", "2"], "priority 2 (Automatic Life Safety) is life safety"),
+        (["release", "10.0.0.5", "av,1", "-p", "2"], "release at priority 2"),
+        (["wpm", "10.0.0.5", "av,1", "present-value=21@8", "bv,1", "present-value=active@1"],
+         "10.0.0.5 binary-value,1 present-value: write at priority 1"),
+        (["wpm", "10.0.0.5", "av,1", "present-value=21", "-p", "1"], "life safety"),
+        (["write", "10.0.0.5", "av,1", "21", "8", "-p", "9"], "two priorities given"),
     ],
     ids=["run-priority-0", "run-priority-17", "run-retries-negative", "run-retries-underscore",
          "write-fullwidth-priority", "wpm-fullwidth-priority", "wpm-negative-priority", "wpm-superscript-priority",
-         "fullwidth-object-instance", "property-number-too-big", "fullwidth-index", "fullwidth-network"],
+         "fullwidth-object-instance", "property-number-too-big", "fullwidth-index", "fullwidth-network",
+         "write-life-safety", "write-life-safety-positional", "release-life-safety", "wpm-life-safety-item",
+         "wpm-life-safety-default", "two-priorities"],
 )
 def test_refused_before_binding(args, fragment):
     assert_one_line_error(refused(*args), 2, fragment)

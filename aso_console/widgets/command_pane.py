@@ -1,15 +1,29 @@
-"""The command-line pane: an input with history and completion over a scrollback."""
+"""The command-line pane: an input with history and completion over the commands' output.
+
+Output stays in command order: each command gets its place (an entry
+showing the line and "running...") the moment it is entered, and its result
+fills that place when it finishes. A slow ``whois`` therefore never prints
+under a quick ``read`` typed after it, and every command runs at once, none
+waits for another.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Input, RichLog
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Input, Static
 
 from ..commands import CommandRunner
+
+log = logging.getLogger("aso.console")
+
+MAX_ENTRIES = 300  # oldest commands leave the scrollback past this many
 
 
 class CommandInput(Input):
@@ -57,9 +71,39 @@ class CommandInput(Input):
             self.notify("  ".join(candidates[:12]) + (" ..." if len(candidates) > 12 else ""), timeout=3)
 
 
+class CommandEntry(Static):
+    """One command line and, once it finished, its output; placed when the line was entered."""
+
+    DEFAULT_CSS = """
+    CommandEntry { height: auto; margin: 0 0 1 0; }
+    """
+
+    def __init__(self, line: str, **kwargs) -> None:
+        self.line = line
+        self.output: list[RenderableType] | None = None  # None while the command runs
+        super().__init__(self._content(), **kwargs)
+
+    @property
+    def running(self) -> bool:
+        return self.output is None
+
+    def fill(self, output: list[RenderableType]) -> None:
+        """Show the command's result in this entry's place."""
+        self.output = output
+        self.update(self._content())
+
+    def renderables(self) -> list[RenderableType]:
+        prompt = Text.assemble(("> ", "bold cyan"), self.line)
+        body = self.output if self.output is not None else [Text("running...", style="dim italic")]
+        return [prompt, *body]
+
+    def _content(self) -> Group:
+        return Group(*self.renderables())
+
+
 class CommandPane(Vertical):
     DEFAULT_CSS = """
-    CommandPane RichLog { height: 1fr; }
+    CommandPane #scrollback { height: 1fr; }
     CommandPane CommandInput { dock: bottom; }
     """
 
@@ -68,14 +112,32 @@ class CommandPane(Vertical):
         self.runner = runner
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="scrollback", wrap=True, markup=False, highlight=False, max_lines=5000)
+        with VerticalScroll(id="scrollback"):
+            yield Static(Text("Type a command (help lists them). Results appear here, in the order typed.",
+                              style="dim"), id="command-intro")
         yield CommandInput(self.runner, id="command-input")
-
-    def on_mount(self) -> None:
-        self.query_one(RichLog).write(Text("Type a command (help lists them). Results appear here.", style="dim"))
 
     def focus_input(self) -> None:
         self.query_one(CommandInput).focus()
+
+    @property
+    def entries(self) -> list[CommandEntry]:
+        """The commands in the scrollback, oldest first."""
+        return list(self.query(CommandEntry))
+
+    @property
+    def running(self) -> int:
+        """How many commands have not finished yet."""
+        return sum(entry.running for entry in self.entries)
+
+    def transcript(self, width: int = 120) -> str:
+        """The scrollback as plain text, in order (what a technician would copy)."""
+        console = Console(width=width, color_system=None, force_terminal=False, record=False)
+        with console.capture() as capture:
+            for entry in self.entries:
+                for renderable in entry.renderables():
+                    console.print(renderable)
+        return capture.get()
 
     @on(Input.Submitted, "#command-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -85,15 +147,29 @@ class CommandPane(Vertical):
         box.value = ""
         if not line:
             return
+        scrollback = self.query_one("#scrollback", VerticalScroll)
         if line == "clear":
-            self.query_one(RichLog).clear()
+            for entry in self.entries:
+                entry.remove()
             return
-        self.query_one(RichLog).write(Text.assemble(("> ", "bold cyan"), line))
-        self.execute(line)
+        entry = CommandEntry(line)
+        scrollback.mount(entry)
+        for old in self.entries[:-MAX_ENTRIES]:
+            old.remove()
+        self.call_after_refresh(scrollback.scroll_end, animate=False)
+        self.execute(entry)
 
     @work(group="command", exit_on_error=False)
-    async def execute(self, line: str) -> None:
-        output = await self.runner.run(line)
-        scrollback = self.query_one(RichLog)
-        for renderable in output:
-            scrollback.write(renderable)
+    async def execute(self, entry: CommandEntry) -> None:
+        try:
+            output = await self.runner.run(entry.line)
+        except Exception as exc:  # a bug must not leave the entry "running..." for ever
+            log.exception("command %r failed", entry.line)
+            output = [Text(f"internal error: {type(exc).__name__}: {exc} (details in the log file)", style="bold red")]
+        if not entry.is_attached:  # cleared while it ran
+            return
+        scrollback = self.query_one("#scrollback", VerticalScroll)
+        following = scrollback.scroll_y >= scrollback.max_scroll_y - 1  # the reader was at the bottom
+        entry.fill(output)
+        if following:  # once the filled entry has its new height
+            self.call_after_refresh(scrollback.scroll_end, animate=False)

@@ -17,7 +17,6 @@ holds when it stops, faults or is disabled.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +33,9 @@ from ..bacnet import (
     who_has,
     who_is,
 )
-from ..bacnet.client import check_priority
+from ..bacnet.priority import Priority
 from ..bacnet.values import is_null
+from .capture import script_logger
 
 if TYPE_CHECKING:
     from .runner import AsoContext
@@ -72,7 +72,7 @@ class Aso:
             if key.startswith("_") or not hasattr(type(self), key) or callable(getattr(type(self), key)):
                 raise InvalidInput(f"{type(self).__name__} has no parameter {key!r}")
             setattr(self, key, value)
-        self.log = logging.getLogger(f"aso.{self.name}")
+        self.log = script_logger(self.name)  # aso.script.<name>: never the framework's own loggers
         self._context: AsoContext | None = None
 
     # ----- hooks a script overrides ---------------------------------------
@@ -169,11 +169,12 @@ class Aso:
 
     # ----- internals ----------------------------------------------------------
 
-    def _priority(self, priority: int | None) -> int:
-        priority = check_priority(self.priority if priority is None else priority, allow_none=False)
-        if priority in (1, 2) and not self.allow_life_safety:
+    def _priority(self, priority: int | None) -> Priority:
+        # The same checked type as the CLI and the console; 1 and 2 need the class's explicit consent.
+        priority = Priority(self.priority if priority is None else priority)
+        if priority.life_safety and not self.allow_life_safety:
             raise InvalidInput(
-                f"ASO {self.name}: priority {priority} is reserved for life safety; "
+                f"ASO {self.name}: {priority.describe()} is reserved for life safety; "
                 "set allow_life_safety = True on the class if this is truly intended"
             )
         return priority

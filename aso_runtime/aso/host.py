@@ -23,6 +23,7 @@ from typing import Any
 
 from ..bacnet import open_client
 from .instance import RestartPolicy
+from .loader import LoadedAso, load_aso
 from .runner import AsoRunner
 from .watchdog import SystemdNotifier
 
@@ -46,12 +47,24 @@ class HostOptions:
 
 @dataclass
 class AsoSpec:
-    """One ASO to host: where its class comes from and its parameters."""
+    """One ASO to host: where its class comes from and its parameters.
+
+    ``loaded``: the result of the load step when the caller already ran it
+    (``aso run`` does, to refuse a bad script before binding); the script is
+    then not imported a second time.
+    """
 
     source: str
     name: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     retries: int | None = None  # None: restart after every fault, with backoff
+    loaded: LoadedAso | None = None
+
+    def load(self) -> LoadedAso:
+        """The load step, run once per spec."""
+        if self.loaded is None:
+            self.loaded = load_aso(self.source, name=self.name, params=self.params)
+        return self.loaded
 
 
 async def run_host(specs: list[AsoSpec], options: HostOptions, stop: asyncio.Event | None = None,
@@ -66,9 +79,7 @@ async def run_host(specs: list[AsoSpec], options: HostOptions, stop: asyncio.Eve
     that came before this function could handle them: the host then only
     releases orphans and exits.
     """
-    from .loader import load_aso_class
-
-    classes = [load_aso_class(spec.source) for spec in specs]  # refuse bad scripts before touching the network
+    loaded = [spec.load() for spec in specs]  # refuse bad scripts before touching the network
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in HOST_SIGNALS:
@@ -86,9 +97,9 @@ async def run_host(specs: list[AsoSpec], options: HostOptions, stop: asyncio.Eve
         await runner.open()
         ok = _report_orphans(runner) and ok
         instances = []
-        for spec, cls in zip(specs if not stop.is_set() else [], classes):
-            instance = runner.load(cls, name=spec.name, restart=RestartPolicy(retries=spec.retries), **spec.params)
-            instance.source = spec.source
+        for spec, script in zip(specs if not stop.is_set() else [], loaded):
+            instance = runner.load(script.aso, restart=RestartPolicy(retries=spec.retries))
+            instance.source = script.source
             instance.start()
             instances.append(instance)
             log.info("hosting ASO %s (%s) on %s", instance.name, spec.source, client.local_address)

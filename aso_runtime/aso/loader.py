@@ -1,8 +1,15 @@
-"""Load ASO classes from ``path.py``, ``path.py:Class``, a module, or ``examples:NAME``.
+"""The ONE load step of an ASO: ``aso run``, the console's load modal and profiles all use it.
+
+:func:`load_aso` resolves a spec (``path.py``, ``path.py:Class``, a module,
+``examples:NAME``), imports the script ONCE, checks the class and its
+parameters by building the ASO, and returns a :class:`LoadedAso`: what the
+runner hosts (``runner.load(loaded.aso)``), with nothing left to execute.
 
 A technician should get one clear line for a script with a syntax error, a
-file without an ASO class, or a class that defines none of the hooks, never a
-traceback of our loader.
+file without an ASO class, a class that defines none of the hooks or an
+unknown parameter, never a traceback of our loader. The packaged examples
+are looked up by module name when one is loaded, never imported with the
+runtime.
 """
 
 from __future__ import annotations
@@ -10,8 +17,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import pkgutil
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..bacnet import InvalidInput
 from .base import Aso
@@ -89,8 +100,34 @@ def check_hooks(cls: type[Aso], where: str) -> None:
             raise ScriptError(f"{where}: {cls.__name__}.{hook} must be `async def`")
 
 
+EXAMPLES_PACKAGE = "aso_runtime.examples"
+
+
+def example_names() -> list[str]:
+    """The packaged examples (``load_shed``, ...), sorted, listed without importing any of them."""
+    spec = importlib.util.find_spec(EXAMPLES_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(m.name for m in pkgutil.iter_modules(locations) if not m.name.startswith("_"))
+
+
+def _example_module(name: str) -> str:
+    """``load-shed``, ``load_shed`` or ``LoadShed`` -> ``load_shed``: the example's module name."""
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name.strip()).lower().replace("-", "_")
+    if not snake.isidentifier() or snake.startswith("_") or snake not in example_names():
+        raise ScriptError(f"no example called {name!r}; available: {', '.join(example_names())}")
+    return snake
+
+
+def _example_class(name: str, spec: str) -> type[Aso]:
+    module = _module_from_name(f"{EXAMPLES_PACKAGE}.{_example_module(name)}")
+    classes = aso_classes(module)
+    if len(classes) != 1:
+        raise ScriptError(f"{spec}: example module {module.__name__} defines {len(classes)} ASO classes, not one")
+    return classes[0]
+
+
 def load_aso_class(spec: str) -> type[Aso]:
-    """Resolve a spec to one ASO class. See module docstring for the forms."""
+    """Resolve a spec to one ASO class, importing its script once. See module docstring for the forms."""
     source, class_name = _split(spec)
     path = Path(source).expanduser()
     if source.endswith(".py") or path.exists():
@@ -98,11 +135,7 @@ def load_aso_class(spec: str) -> type[Aso]:
             raise ScriptError(f"{source}: no such file")
         module = _module_from_file(path)
     elif source in ("examples", "example") and class_name:
-        from .. import examples
-
-        cls = examples.by_name(class_name)
-        if cls is None:
-            raise ScriptError(f"no example called {class_name!r}; available: {', '.join(examples.names())}")
+        cls = _example_class(class_name, spec)
         check_hooks(cls, spec)
         return cls
     else:
@@ -123,3 +156,43 @@ def load_aso_class(spec: str) -> type[Aso]:
         cls = classes[0]
     check_hooks(cls, source)
     return cls
+
+
+@dataclass(frozen=True)
+class LoadedAso:
+    """A script resolved, imported once and checked: the ASO the runner hosts, and where it came from."""
+
+    source: str  # the spec as given: "my_aso.py:Nudge", "examples:load_shed"
+    aso: Aso  # built with its parameters, ready for ``runner.load(loaded.aso)``
+
+    @property
+    def name(self) -> str:
+        return self.aso.name
+
+    @property
+    def cls(self) -> type[Aso]:
+        return type(self.aso)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.aso.params)
+
+
+def load_aso(source: str, *, name: str | None = None, params: dict[str, Any] | None = None) -> LoadedAso:
+    """Resolve ``source``, import the script once, check the class and ``params``; no network.
+
+    Raises :class:`ScriptError` (a broken script) or InvalidInput (an unknown
+    parameter, a bad priority), each one line; an exception from the
+    script's own ``__init__`` becomes a ScriptError naming it.
+    """
+    source = source.strip()
+    if not source:
+        raise ScriptError("no script given: a path (my_aso.py, my_aso.py:Class), a module, or examples:NAME")
+    cls = load_aso_class(source)
+    try:
+        aso = cls(name=name or None, **(params or {}))
+    except InvalidInput:
+        raise
+    except Exception as exc:  # the script's own __init__ objects
+        raise ScriptError(f"{source}: {cls.__name__}() failed: {type(exc).__name__}: {exc}") from None
+    return LoadedAso(source, aso)

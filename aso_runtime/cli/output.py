@@ -1,9 +1,11 @@
-"""What the CLI prints: tidy rich tables for people, one JSON document or CSV for scripts.
+"""Where the CLI prints: rich renderables for people, one JSON document or CSV for scripts.
 
-Human output goes through a rich Console with markup and emoji off: object
-names and values come from devices and may contain ``[brackets]`` or
-``:colons:`` that rich would otherwise swallow. JSON is written with the
-standard library so its shape never depends on the terminal.
+What a result looks like is decided once, in :mod:`aso_runtime.verbs.render`
+(the console's F2 pane shows the same renderables); this module only puts
+them on a stream. Human output goes through a rich Console with markup and
+emoji off: object names and values come from devices and may contain
+``[brackets]`` or ``:colons:``. JSON is written with the standard library so
+its shape never depends on the terminal.
 """
 
 from __future__ import annotations
@@ -15,36 +17,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 from rich.text import Text
+
+from aso_runtime.verbs.text import flags_text, value_text  # noqa: F401  (re-exported for older imports)
 
 # Width used when stdout is a pipe or a file: wide enough that a points list
 # is never folded into unreadable cells, yet tables only take what they need.
 PIPE_WIDTH = 200
-
-
-def value_text(value: Any) -> str:
-    """One value as a technician reads it: ``21.5``, ``active``, ``[Off, Heat]``, ``null``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        # Reals travel as 32-bit floats: 21.1 arrives as 21.100000381...
-        return format(value, ".7g")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(value_text(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return json.dumps(value, default=str, separators=(", ", ": "))
-    return str(value)
-
-
-def flags_text(flags: Sequence[str] | None) -> str:
-    """Status flags: the ones set, or ``ok`` when none is."""
-    if flags is None:
-        return ""
-    return ",".join(flags) if flags else "ok"
 
 
 def _console(stream: TextIO) -> Console:
@@ -81,6 +61,17 @@ class Output:
 
     # ----- human output ------------------------------------------------------
 
+    def render(self, renderables: Iterable[RenderableType]) -> None:
+        """Print renderables; piped, without the padding after the last column (clean for grep/awk/diff)."""
+        for renderable in renderables:
+            if self.console.is_terminal:
+                self.console.print(renderable)
+                continue
+            with self.console.capture() as captured:
+                self.console.print(renderable)
+            self.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+        self.stdout.flush()
+
     def line(self, text: str = "", style: str | None = None) -> None:
         self.console.print(Text(text, style=style or ""))
 
@@ -101,29 +92,11 @@ class Output:
         title: str | None = None,
         styles: Sequence[str | None] | None = None,
     ) -> None:
-        """A simple table; a column given as ``(name, "right")`` is right-aligned.
+        """A simple table (the verbs' own); a column given as ``(name, "right")`` is right-aligned."""
+        from aso_runtime.verbs.render import table
 
-        Cells are plain text (never markup); ``styles`` gives each row a style.
-        """
-        if title:
-            # A Table title would be wrapped to the table's width; a line is not.
-            self.console.print(Text(title, style="bold"))
-        table = Table(header_style="bold", box=None, pad_edge=False)
-        for column in columns:
-            name, justify = column if isinstance(column, tuple) else (column, "left")
-            table.add_column(name, justify=justify, no_wrap=False, overflow="fold")
-        for number, row in enumerate(rows):
-            style = styles[number] if styles else None
-            cells = [cell if isinstance(cell, Text) else Text("" if cell is None else str(cell)) for cell in row]
-            table.add_row(*cells, style=style or None)
-        if self.console.is_terminal:
-            self.console.print(table)
-            return
-        # Piped: no padding after the last column, so grep/awk/diff see clean lines.
-        with self.console.capture() as captured:
-            self.console.print(table)
-        self.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
-        self.stdout.flush()
+        # A Table title would be wrapped to the table's width; a line is not.
+        self.render(([Text(title, style="bold")] if title else []) + [table(columns, rows, styles=styles)])
 
     def stream_row(self, widths: Sequence[int], cells: Sequence[Any], style: str | None = None) -> None:
         """One fixed-width line, printed at once (used for rows that arrive over time)."""

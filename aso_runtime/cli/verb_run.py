@@ -6,7 +6,6 @@ import logging
 import sys
 
 from aso_runtime.aso.host import AsoSpec, HostOptions, run_host
-from aso_runtime.aso.loader import load_aso_class
 from aso_runtime.aso.params import parse_params
 from aso_runtime.bacnet import InvalidInput
 
@@ -33,9 +32,8 @@ async def cmd_run(ctx: Context) -> int:
     if args.priority is not None:
         params["priority"] = args.priority
     specs = [AsoSpec(source, name=args.name, params=dict(params), retries=args.retries) for source in args.scripts]
-    for spec in specs:  # refuse a broken script or a bad parameter before binding a port
-        cls = load_aso_class(spec.source)
-        cls(name=spec.name, **spec.params)
+    for spec in specs:  # the load step, once: a broken script or a bad parameter is refused before binding a port
+        spec.load()
     _log_to_stderr()
     options = HostOptions(address=ctx.address, instance=ctx.instance or HostOptions.instance,
                           foreign=ctx.foreign, ttl=ctx.ttl, timeout=ctx.timeout, release_grace=args.release_grace,

@@ -12,12 +12,12 @@ import asyncio
 import signal
 from typing import Any
 
-from aso_runtime.bacnet.local import check_can_bind
+from aso_runtime.bacnet import check_can_bind
 from aso_runtime.sim import SimulatedBuilding
+from aso_runtime.verbs.words import local_address_arg
 
 from .context import Context
 from .parser import SIM_ADDRESS
-from .syntax import local_address_arg
 
 
 async def cmd_sim(ctx: Context) -> int:
