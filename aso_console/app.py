@@ -50,12 +50,13 @@ class AsoConsoleApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("f1", "show_tab('explore')", "Explore", id="app.explore"),
-        Binding("f2", "show_tab('command')", "Command", id="app.command"),
-        Binding("f3", "show_tab('runner')", "Runner", id="app.runner"),
-        Binding("f4", "show_tab('log')", "Log", id="app.log"),
+        # The tab bar shows F1-F4 already: the footer keeps its room for the rest (80 columns).
+        Binding("f1", "show_tab('explore')", "Explore", show=False, id="app.explore"),
+        Binding("f2", "show_tab('command')", "Command", show=False, id="app.command"),
+        Binding("f3", "show_tab('runner')", "Runner", show=False, id="app.runner"),
+        Binding("f4", "show_tab('log')", "Log", show=False, id="app.log"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
-        Binding("f6", "discover_options", "Discover...", id="app.discover_options"),
+        Binding("f6", "discover_options", "Discover", id="app.discover_options"),
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("question_mark,f10", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -100,7 +101,7 @@ class AsoConsoleApp(App[None]):
             with TabPane("Command F2", id="command"):
                 yield CommandPane(self.commands, id="command-pane")
             with TabPane("Runner F3", id="runner"):
-                yield RunnerPane(self.runtime, id="runner-pane")
+                yield RunnerPane(self.runtime, self.site, id="runner-pane")
             with TabPane("Log F4", id="log"):
                 yield LogPane(self.log_records, id="log-pane")
         yield StatusBar(self.runtime.read_only, id="status")
@@ -118,10 +119,28 @@ class AsoConsoleApp(App[None]):
         self.explore.focus_main()
         options = self.runtime.options
         if options.demo and options.vlan is None:
-            self.notify(demo_help(options), title="Demo", timeout=15)
+            # Short: at 80x24 a long toast would cover the points. The commands to reach the
+            # demo from another terminal are in the log (F4).
+            first = demo_help(options).splitlines()[0]
+            self.notify(f"{first} Commands for another terminal: F4.", title="Demo", timeout=10)
         profile = (self.options.profile if self.options is not None else None) or options.profile
         if profile:
             self.runner_pane.apply_profile(profile)
+        self._tell_orphans()
+
+    def _tell_orphans(self) -> None:
+        """What the start-up released for a host that died: on screen, not only in the log."""
+        sweep = self.runtime.runner.orphans
+        if not sweep.results and not sweep.problems:
+            return
+        released = sum(1 for r in sweep.results if r.ok)
+        parts = [f"Released {released} override(s) a previous run left in the building"]
+        if sweep.failed:
+            parts.append(f"{len(sweep.failed)} still held, release pending (see F3)")
+        if sweep.problems:
+            parts.append(f"{len(sweep.problems)} journal record(s) unreadable: check those points by hand (F4)")
+        self.notify("; ".join(parts) + ".", title="Previous run", timeout=20,
+                    severity="warning" if sweep.failed or sweep.problems else "information")
 
     @property
     def tree_complete(self):  # noqa: ANN201 (asyncio.Event)

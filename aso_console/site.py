@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aso_runtime.bacnet import DeviceInfo, ObjectInfo
-
-COMMANDABLE_TYPES = ("analog-output", "analog-value", "binary-output", "binary-value", "multi-state-output",
-                     "multi-state-value", "integer-value", "positive-integer-value", "large-analog-value",
-                     "characterstring-value", "lighting-output")
-
-
-def is_commandable_type(object_id: str) -> bool:
-    return object_id.split(",")[0] in COMMANDABLE_TYPES
+from aso_runtime.bacnet import DeviceInfo, ObjectId, ObjectInfo
+from aso_runtime.verbs.text import PointLabels
 
 
 @dataclass
@@ -47,6 +40,8 @@ class Site:
     devices: dict[int, SiteDevice] = field(default_factory=dict)
     # Live state per point: (instance, object_id) -> {"present-value": ..., "ccp": ...}
     live: dict[tuple[int, str], dict] = field(default_factory=dict)
+    # The words of binary and multi-state points (active/inactive text, state text), read with the points.
+    texts: dict[tuple[int, str], PointLabels] = field(default_factory=dict)
 
     def add(self, info: DeviceInfo) -> SiteDevice:
         device = self.devices.get(info.instance)
@@ -57,21 +52,20 @@ class Site:
             device.offline = False
         return device
 
-    def point(self, instance: int, object_id: str) -> ObjectInfo | None:
+    def point(self, instance: int, object_id: "str | ObjectId") -> ObjectInfo | None:
         device = self.devices.get(instance)
         if device is None or device.points is None:
             return None
-        return device.points.get(object_id)
+        return device.points.get(str(object_id))
 
     def point_count(self) -> int:
         return sum(len(d.points) for d in self.devices.values() if d.points)
 
-    def search(self, text: str) -> list[tuple[int, str]]:
-        """(instance, object_id) of points whose name or id contains ``text``."""
-        needle = text.strip().lower()
-        found = []
-        for device in self.devices.values():
-            for point in (device.points or {}).values():
-                if needle in point.object_id.lower() or needle in (point.name or "").lower():
-                    found.append((device.instance, point.object_id))
-        return found
+    def labels(self, instance: int, object_id: "str | ObjectId") -> PointLabels:
+        """What makes the point's values readable: its units and, where it has them, its state words."""
+        texts = self.texts.get((instance, str(object_id)))
+        point = self.point(instance, object_id)
+        units = point.units if point is not None else None
+        if texts is None:
+            return PointLabels(units=units)
+        return PointLabels(units, texts.state_texts, texts.active_text, texts.inactive_text)

@@ -33,6 +33,12 @@ def make_app(read_only: bool = False, devices: int = 8, **kwargs) -> AsoConsoleA
     return app
 
 
+def building_devices(app: AsoConsoleApp) -> list[int]:
+    """The devices discovered in the building (the console's own device left out)."""
+    own = app.runtime.client.device_instance
+    return sorted(instance for instance in app.site.devices if instance != own)
+
+
 async def discovered(app: AsoConsoleApp, pilot) -> None:
     await asyncio.wait_for(app.tree_complete.wait(), 20)
     await pilot.pause()
@@ -59,12 +65,16 @@ async def select_point(app, pilot, instance: int, object_id: str) -> None:
 
 async def test_discovery_fills_tree_with_named_devices(cleanup_vlans):
     async with opened(cleanup_vlans) as (app, pilot):
-        assert sorted(app.site.devices) == [1001, 2001, 2002, 2003, 2004, 2005, 3001, 4001]
+        # The building's eight, and the console's own device (its kill switch), which never
+        # answers our own Who-Is but is in the tree and readable by instance.
+        assert sorted(app.site.devices) == [1001, 2001, 2002, 2003, 2004, 2005, 3001, 4001, 4194302]
         tree = app.query_one(DeviceTree)
-        labels = [str(tree.device_node(i).label) for i in (1001, 4001)]
+        labels = [str(tree.device_node(i).label) for i in (1001, 4001, 4194302)]
         assert labels[0].startswith("1001 AHU-1") and labels[1].startswith("4001 METER-1")
+        assert labels[2].startswith("4194302 aso-console")
+        assert await app.runtime.client.read(4194302, "binary-value,1", "object-name") == "optimization-enabled"
         status = str(app.query_one("#status").render())
-        assert "8 device(s)" in status and "point(s)" in status
+        assert "9 device(s)" in status and "point(s)" in status
         # The cursor starts on the first device; its details show.
         assert tree.cursor_node.data.instance == 1001
         assert "max APDU" in str(app.query_one("#details").render())
@@ -190,11 +200,45 @@ async def test_filter_finds_points_across_the_site(cleanup_vlans):
         assert vav.is_expanded
         leaves = [leaf.data.object_id for group in vav.children for leaf in group.children]
         assert leaves and all(app.site.point(2001, oid).name.endswith("Zone Temperature") for oid in leaves)
-        assert not tree.device_node(4001).is_expanded
+        assert tree.device_node(4001) is None  # the meter has no zone temperature: not shown
         assert "point(s)" in str(app.query_one("#status").render())
         await pilot.press("escape")
         await pilot.pause()
         assert app.query_one("#filter").has_class("hidden")
+        assert tree.device_node(4001) is not None  # every device is back
+        assert "filter" not in str(app.query_one("#status").render())  # the old filter is not left there
+
+
+def tree_points(tree: DeviceTree) -> set[tuple[int, str]]:
+    """(device, object id) of every point leaf the tree shows."""
+    found = set()
+    for instance in (2001, 1001, 3001, 4001, 2002):
+        node = tree.device_node(instance)
+        for group in node.children if node is not None else []:
+            found |= {(instance, leaf.data.object_id) for leaf in group.children if leaf.data.kind == "point"}
+    return found
+
+
+@pytest.mark.parametrize("typed", ["AV3", "av3", "av,3", "av:3", "analog-value,3", "AV-3"])
+async def test_filter_takes_every_id_form_the_command_line_takes(cleanup_vlans, typed):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await pilot.press("slash")
+        await pilot.press(*typed)
+        await pilot.pause(0.4)
+        shown = tree_points(app.query_one(DeviceTree))
+        assert (2001, "analog-value,3") in shown
+        assert all(object_id == "analog-value,3" for _, object_id in shown)
+
+
+async def test_a_filter_that_matches_nothing_says_so(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await pilot.press("slash")
+        await pilot.press(*"no such point")
+        await pilot.pause(0.4)
+        tree = app.query_one(DeviceTree)
+        assert all(tree.device_node(instance) is None for instance in app.site.devices)
+        labels = [str(node.label) for node in tree.root.children]
+        assert any("no point or device matches 'no such point'" in label for label in labels)
 
 
 async def test_command_line_runs_verbs_with_history(cleanup_vlans):
@@ -203,10 +247,14 @@ async def test_command_line_runs_verbs_with_history(cleanup_vlans):
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "command"
         await pilot.press(*"read 1001 ao,1 object-name", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        lines = [str(line.text) for line in app.query_one("#scrollback").lines]
-        assert any("AHU-1 Supply Fan Speed Command" in line for line in lines)
+        from aso_console.widgets.command_pane import CommandPane
+
+        pane = app.query_one(CommandPane)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not pane.entries or pane.running:
+            assert asyncio.get_running_loop().time() < deadline, "the command did not finish"
+            await pilot.pause(0.02)
+        assert "> read 1001 ao,1 object-name\nAHU-1 Supply Fan Speed Command" in pane.transcript()
         await pilot.press("up")
         assert app.query_one("#command-input", Input).value == "read 1001 ao,1 object-name"
 
@@ -215,32 +263,40 @@ async def test_command_line_runs_verbs_with_history(cleanup_vlans):
     ("line", "expected"),
     [
         ("read 1001 ao,1 units", "percent"),
-        ("pa 1001 ao,1", "relinquish default"),
+        ("pa 1001 ao,1", "relinquish-default"),
+        ("priority-array 1001 ao,1", "Manual Operator"),
         ("rpm 1001 ao,1 present-value,units ai,1 object-name", "object-name"),
-        ("whois", "8 device(s)"),
-        ("whois 2001 2003", "3 device(s)"),
-        ("whohas name AHU-1 Supply Fan Speed Command", "1 answer(s)"),
-        ("routers", "router(s)"),
-        ("discover 4001", "point(s)"),
+        ("whois", "8 devices"),
+        ("whois 2001 2003", "3 devices"),
+        ('whohas --name "AHU-1 Supply Fan Speed Command"', "1 answer"),
+        ("whohas --name AHU-1 Supply Fan Speed Command", "analog-output,1"),
+        ("routers", "router"),
+        ("discover 4001", "objects on 1 device"),
         ("help", "read DEVICE OBJECT"),
         ("help write", "write DEVICE OBJECT VALUE"),
+        ("write --help", "write 10.0.0.20 av,3 21.5 8"),
         ("read 1001 zz,1", "accepted forms"),
         ("write 1001 ao,1 hot 8", "not a valid number"),
         ("write 1001 ao,1 40 17", "out of range"),
+        ("write 1001 ao,1 40 -p 8 --frob", "unrecognized arguments: --frob"),
         ("read 1001 ai,99", "unknown-object"),
         ("fly 1001", "unknown command"),
         ('read "1001', "cannot split"),
+        ("discover 4001 --csv", "in a terminal"),
+        # Life safety: refused, saying exactly what to type (the point's name, as the write modal asks).
+        ("write 1001 ao,1 40 1", "end the line with: --life-safety 'AHU-1 Supply Fan Speed Command'"),
+        ("write 1001 ao,1 40 1 --life-safety", "end the line with: --life-safety 'AHU-1 Supply Fan Speed Command'"),
+        ("release 1001 ao,1 -p 2", "release at priority 2 (Automatic Life Safety)"),
+        ("wpm 1001 ao,1 present-value=40@1", "--life-safety 'AHU-1 Supply Fan Speed Command'"),
+        ("write 1001 ao,1 40 1 --life-safety AHU-1", "'AHU-1' is not the point's name"),
     ],
 )
 async def test_command_verbs(cleanup_vlans, line, expected):
     async with opened(cleanup_vlans) as (app, pilot):
-        output = await app.commands.run(line)
-        rendered = []
-        for item in output:
-            with app.console.capture() as capture:
-                app.console.print(item, width=200)
-            rendered.append(capture.get())
-        assert expected in "\n".join(rendered)
+        text = _rendered(app, await app.commands.run(line))
+        assert expected in text
+        array = await app.runtime.client.priority_array(AHU, FAN_SPEED)
+        assert array.at(1).value is None and array.at(2).value is None  # a refused life-safety line wrote nothing
 
 
 async def test_write_release_and_wpm_verbs_change_the_device(cleanup_vlans):
@@ -250,9 +306,19 @@ async def test_write_release_and_wpm_verbs_change_the_device(cleanup_vlans):
         assert (await client.priority_array(AHU, FAN_SPEED)).at(9).value == 42.0
         await app.commands.run("release 1001 ao,1 9")
         assert (await client.priority_array(AHU, FAN_SPEED)).at(9).value is None
-        await app.commands.run("wpm 1001 ao,1 present-value 33 10")
+        await app.commands.run("wpm 1001 ao,1 present-value=33@10")
         assert (await client.priority_array(AHU, FAN_SPEED)).at(10).value == 33.0
-        await app.commands.run("release 1001 ao,1 10")
+        await app.commands.run("release 1001 ao,1 --priority 10")
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(10).value is None
+        # Priority 1 once the point's name is typed, as the write modal asks; released the same way.
+        name = "--life-safety 'AHU-1 Supply Fan Speed Command'"
+        text = _rendered(app, await app.commands.run(f"write 1001 ao,1 30 1 {name}"))
+        assert "wrote 30 to analog-output,1 present-value at priority 1 (Manual Life Safety)" in text
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(1).value == 30.0
+        assert "life safety" in _rendered(app, await app.commands.run("release 1001 ao,1 1"))
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(1).value == 30.0
+        await app.commands.run("release 1001 ao,1 1 --life-safety AHU-1 Supply Fan Speed Command")
+        assert (await client.priority_array(AHU, FAN_SPEED)).at(1).value is None
 
 
 def _rendered(app, output) -> str:
@@ -299,7 +365,7 @@ async def test_keys_are_handled_while_a_50_device_site_is_discovered(cleanup_vla
         assert handled_during_discovery == [True]  # the key did not wait for discovery
         await pilot.press("f1")
         await discovered(app, pilot)
-        assert len(app.site.devices) == 50
+        assert len(building_devices(app)) == 50
 
 
 async def test_offline_device_is_marked_not_fatal(cleanup_vlans):
@@ -314,6 +380,42 @@ async def test_offline_device_is_marked_not_fatal(cleanup_vlans):
         assert app.site.devices[4001].offline
         await pilot.pause()
         assert "offline" in str(app.query_one(DeviceTree).device_node(4001).label)
+
+
+async def test_every_device_is_marked_offline_and_back_not_only_the_one_on_screen(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await select_point(app, pilot, 4001, "analog-input,1")
+        building, explore, tree = app.runtime.building, app.explore, app.query_one(DeviceTree)
+        app.runtime.client.timeout = 0.3
+        explore.liveness_quiet = 0.0  # check every device at each tick (25 s of quiet in the field)
+        building.silence_device(4001)  # the meter, on screen
+        building.silence_device(3001)  # the plant, not on screen
+        await until(lambda: app.site.devices[4001].offline and app.site.devices[3001].offline,
+                    tick=explore.check_quiet_devices)
+        await pilot.pause()
+        assert "offline" in str(tree.device_node(3001).label)
+        assert "OFFLINE" in str(app.query_one("#details").render())
+        table = app.query_one(PointTable)
+        assert str(table.get_cell("4001/analog-input,1", "value")).endswith("?")  # the last reading, marked
+        assert "2 offline" in str(app.query_one("#status").render())
+        building.revive_device(4001)
+        building.revive_device(3001)
+        await until(lambda: not app.site.devices[4001].offline and not app.site.devices[3001].offline,
+                    tick=explore.check_quiet_devices)
+        await pilot.pause()
+        # Back without moving the cursor: no stale OFFLINE, no stale mark.
+        assert "OFFLINE" not in str(app.query_one("#details").render())
+        assert not str(table.get_cell("4001/analog-input,1", "value")).endswith("?")
+        assert "offline" not in str(tree.device_node(3001).label)
+
+
+async def until(condition, tick=None, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        if tick is not None:
+            tick()
+        await asyncio.sleep(0.2)
 
 
 async def test_help_screen_opens_and_closes(cleanup_vlans):
@@ -380,7 +482,7 @@ async def test_discover_options_range_and_address(cleanup_vlans):
         app.screen.query_one("#high", Input).value = "2003"
         await pilot.press("enter")
         await discovered(app, pilot)
-        assert sorted(app.site.devices) == [2001, 2002, 2003]
+        assert building_devices(app) == [2001, 2002, 2003]
         await pilot.press("f6")
         await pilot.pause()
         app.screen.query_one("#address", Input).value = "0x09"  # the meter's MAC on the demo network

@@ -24,27 +24,33 @@ from textual.widgets import Input
 
 from aso_runtime.bacnet import (
     BacnetError,
-    BacnetTimeout,
-    discover_objects,
-    read_many,
+    Priority,
+    is_commandable,
+    parse_object_id,
     who_is_router_to_network,
     who_is_stream,
 )
 
 from ..cov import CovWatcher
 from ..live import LivePoller
+from ..liveness import QUIET_BEFORE_CHECK, Liveness
 from ..messages import Pane
 from ..runtime import ConsoleRuntime
-from ..site import Site, is_commandable_type
+from ..site import Site
+from ..site_loader import SiteLoader
 from ..widgets.device_tree import DeviceTree, NodeData
 from ..widgets.info_line import InfoLine
 from ..widgets.point_table import PointTable
 from ..widgets.priority_panel import PriorityPanel, SlotTable
-from ..screens.write_modal import PointForWrite, WriteRequest, WriteScreen
+from ..screens.confirm import TypeToConfirm
+from ..screens.write_modal import WriteRequest, WriteScreen
 
 log = logging.getLogger("aso.console")
 
 POINT_LOADS_IN_PARALLEL = 8
+NARROW = 100  # columns below which the tree and the points take turns at full width
+SHORT = 34  # rows below which the priority array shares the height with the points (and scrolls)
+FIRST_HINT = "Enter opens a device, Tab goes to its points, w writes, ? shows every key"
 
 
 class ExplorePane(Pane):
@@ -66,6 +72,9 @@ class ExplorePane(Pane):
         self.discover_on_start = discover_on_start
         self.poll_interval = poll_interval
         self.poller = LivePoller(self.client, site)
+        self.loader = SiteLoader(self.client, site)
+        self.liveness = Liveness(self.client, site)
+        self.liveness_quiet = QUIET_BEFORE_CHECK  # s without news from a device before it is asked
         self.cov = CovWatcher(self.client, site, self._cov_changed)
         self.tree_complete = asyncio.Event()  # set when a discovery has read every device's points
         self.discovery_started: float | None = None
@@ -73,6 +82,7 @@ class ExplorePane(Pane):
         self._tree_pending: dict[int, set[str]] = {}
         self._dirty: set[tuple[int, str]] = set()
         self._poll_worker = None
+        self._check_worker = None
         self._table_view: tuple | None = None
         self._filter_timer = None
         self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
@@ -96,6 +106,7 @@ class ExplorePane(Pane):
         self.set_interval(0.25, self._flush_tree)
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(0.1, self._flush_cov)
+        self.set_interval(10.0, self.check_quiet_devices)
         if self.discover_on_start:
             self.discover()
 
@@ -103,6 +114,28 @@ class ExplorePane(Pane):
         await self.cov.close()
 
     def focus_main(self) -> None:
+        self.device_tree.focus()
+
+    # ----- narrow terminals --------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
+        self.set_class(self.size.height < SHORT, "-short")
+
+    def on_descendant_focus(self) -> None:
+        # In the narrow layout the side that has focus is the one shown.
+        focused = self.app.focused
+        self.set_class(focused is not None and self.query_one("#right") in focused.ancestors_with_self, "-points")
+
+    @on(DeviceTree.PointOpened)
+    def _point_opened(self) -> None:
+        # Shown first: a widget that is not displayed cannot take the focus.
+        self.add_class("-points")
+        self.call_after_refresh(self.points.focus)
+
+    @on(PointTable.Back)
+    @on(SlotTable.Back)
+    def _back_to_tree(self) -> None:
         self.device_tree.focus()
 
     # ----- discovery ---------------------------------------------------------------------------
@@ -126,9 +159,16 @@ class ExplorePane(Pane):
         self.tree_complete.clear()
         self.status("Who-Is: waiting for I-Am...", busy=True)
         found, loads = [], []
+        own = self.client.own_device
+        if own is not None and own.instance not in self.site.devices:
+            # Our own device (the kill switch, the ASOs' points) never answers our Who-Is.
+            self.site.add(own)
+            self._queue_tree(own.instance, "add")
+            loads.append(asyncio.create_task(self._load_device(own.instance)))
         try:
             async for info in who_is_stream(self.client, low, high, address=address, network=network):
                 device = self.site.add(info)
+                self.liveness.heard(device.instance)
                 self._queue_tree(device.instance, "add")
                 found.append(device)
                 # Read its name and points now, while other I-Ams still arrive.
@@ -140,14 +180,22 @@ class ExplorePane(Pane):
         finally:
             for load in loads:  # a new Who-Is (or a failure) cancels what is left of this one
                 load.cancel()
+        # Devices found before that did not answer this Who-Is: ask them directly, so the
+        # tree and the status line say which are really gone.
+        answered = {d.instance for d in found}
+        silent = [i for i in self.site.devices if i not in answered]
+        if silent:
+            self.status(f"{len(found)} device(s) answered; checking {len(silent)} known from before...", busy=True)
+            self._devices_changed(await self.liveness.check(silent))
         self._flush_tree()
         self.discovery_seconds = time.monotonic() - started
         gc.freeze()  # the site model is long-lived: keep it out of full collections
         self.status(self.summary(), busy=False)
         self.tree_complete.set()
         if not found:
-            self.notify("No device answered the Who-Is. Check --address/--foreign, or F2 and `whois ADDRESS`.",
-                        severity="warning", title="Who-Is")
+            known = f"; {len(self.site.devices)} device(s) known from before" if self.site.devices else ""
+            self.notify(f"No device answered the Who-Is{known}. Check --address/--foreign, or F2 and "
+                        "`whois ADDRESS`.", severity="warning", title="Who-Is")
 
     def summary(self) -> str:
         summary = f"{len(self.site.devices)} device(s), {self.site.point_count()} point(s)"
@@ -158,34 +206,12 @@ class ExplorePane(Pane):
 
     async def _load_device(self, instance: int) -> None:
         async with self._point_loads:
-            await self._read_details(instance)
+            await self.loader.details(instance)
+            self._queue_tree(instance, "label")
             await self.load_points_now(instance)
 
-    async def _read_details(self, instance: int) -> None:
-        device = self.site.devices[instance]
-        try:
-            values = await read_many(self.client, device.info,
-                                     [(f"device,{instance}", ["object-name", "model-name", "vendor-name"])])
-        except BacnetError as exc:  # one silent device must not end the discovery of the others
-            device.offline, device.error = isinstance(exc, BacnetTimeout), str(exc)
-            self._queue_tree(instance, "label")
-            return
-        got = {v.property: v.value for v in values if v.ok}
-        device.name, device.model, device.vendor = got.get("object-name"), got.get("model-name"), got.get("vendor-name")
-        self._queue_tree(instance, "label")
-
     async def load_points_now(self, instance: int) -> None:
-        device = self.site.devices[instance]
-        try:
-            points = await discover_objects(self.client, device.info)
-        except BacnetError as exc:  # marked on the device; the rest of the site goes on
-            device.offline = isinstance(exc, BacnetTimeout)
-            device.error = str(exc)
-            device.points = device.points if device.points is not None else {}
-            log.warning("device %s: point discovery failed: %s", instance, exc)
-        else:
-            device.offline = False
-            device.points = {p.object_id: p for p in points}
+        await self.loader.points(instance)
         self._queue_tree(instance, "points")
 
     def _queue_tree(self, instance: int, change: str) -> None:
@@ -236,22 +262,19 @@ class ExplorePane(Pane):
             table.show([], {})
             return
         device = self.site.devices[data.instance]
-        info = device.info
-        details.update(Text.assemble(
-            (f"{device.label} ", "bold"),
-            (f"{info.address}  {device.network_label}  vendor {device.vendor or info.vendor_id}"
-             f"{'  ' + device.model if device.model else ''}  max APDU {info.max_apdu}  {info.segmentation}", "dim"),
-            ("  OFFLINE" if device.offline else "", "bold red"),
-        ))
+        self._show_details(device)
         view = (data.instance, data.object_type if data.kind in ("group", "point") else None,
                 len(device.points or {}))
         points = list((device.points or {}).values())
         if data.kind in ("group", "point"):
             points = [p for p in points if p.object_type == data.object_type]
-        points.sort(key=lambda p: (p.object_type, int(p.object_id.split(",")[1])))
+        points.sort(key=lambda p: p.oid)
         if view != self._table_view:  # moving between points of one group keeps the rows
-            table.show([(data.instance, p) for p in points], self.site.live)
+            table.show([(data.instance, p) for p in points], self.site.live, offline=device.offline,
+                       labels=self.site.labels)
             self._table_view = view
+        if data.kind != "point":
+            self.panel.clear(FIRST_HINT)
         if data.kind == "point":
             for row, point in enumerate(points):
                 if point.object_id == data.object_id:
@@ -259,9 +282,21 @@ class ExplorePane(Pane):
                     break
             self.show_priority_array(data.instance, data.object_id)
 
+    def _show_details(self, device) -> None:  # noqa: ANN001 (SiteDevice)
+        info = device.info
+        self.details.update(Text.assemble(
+            (f"{device.label} ", "bold"),
+            (f"{info.address}  {device.network_label}  vendor {device.vendor or info.vendor_id}"
+             f"{'  ' + device.model if device.model else ''}  max APDU {info.max_apdu}  {info.segmentation}", "dim"),
+            ("  OFFLINE: values shown are the last read" if device.offline else "", "bold red"),
+        ))
+
     @on(PointTable.PointHighlighted)
     def _point_highlighted(self, message: PointTable.PointHighlighted) -> None:
-        self.show_priority_array(message.instance, message.object_id)
+        # A device or group just chosen in the tree fills the table and its first row
+        # is highlighted by itself: keep the hint until a point is really chosen.
+        if self.points.has_focus or (self.selection is not None and self.selection.kind == "point"):
+            self.show_priority_array(message.instance, message.object_id)
 
     @on(PointTable.OpenRequested)
     def _open_pa(self) -> None:
@@ -271,7 +306,7 @@ class ExplorePane(Pane):
     async def show_priority_array(self, instance: int, object_id: str) -> None:
         point = self.site.point(instance, object_id)
         name = (point.name if point else None) or object_id
-        if not is_commandable_type(object_id):
+        if not is_commandable(parse_object_id(object_id)):
             self.panel.clear(f"{name} ({object_id}) is not commandable: it has no priority array")
             return
         await asyncio.sleep(0.15)  # debounce: the cursor may be moving fast
@@ -284,7 +319,8 @@ class ExplorePane(Pane):
 
     def _show_array(self, instance: int, object_id: str, array) -> None:  # noqa: ANN001 (PriorityArray)
         point = self.site.point(instance, object_id)
-        self.panel.show(instance, object_id, (point.name if point else None) or object_id, array)
+        self.panel.show(instance, object_id, (point.name if point else None) or object_id, array,
+                        self.site.labels(instance, object_id))
         state = self.site.live.setdefault((instance, object_id), {})
         state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
         self.points.update_point(instance, object_id, state)
@@ -317,11 +353,36 @@ class ExplorePane(Pane):
     @work(group="poll", exit_on_error=False, name="Live values")
     async def poll(self, points: list[tuple[int, str]]) -> None:
         changed, offline_changes = await self.poller.poll(points)
+        for instance in {i for i, _ in points}:
+            device = self.site.devices.get(instance)
+            if device is not None and not device.offline:
+                self.liveness.heard(instance)
         with self.app.batch_update():
             for instance, object_id in changed:
                 self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
-        for instance in offline_changes:
-            self.device_tree.relabel(instance)
+        self._devices_changed(offline_changes)
+
+    def check_quiet_devices(self) -> None:
+        """Ask every device not heard from lately whether it is still there (skipped while a check runs)."""
+        if self.tree_complete.is_set() and (self._check_worker is None or not self._check_worker.is_running):
+            self._check_worker = self._check_devices(self.liveness.quiet(self.liveness_quiet))
+
+    @work(group="liveness", exit_on_error=False, name="Device check")
+    async def _check_devices(self, instances: list[int]) -> None:
+        self._devices_changed(await self.liveness.check(instances))
+
+    def _devices_changed(self, instances: list[int]) -> None:
+        """Devices that went offline or came back: tree labels, their rows, the details line."""
+        if not instances:
+            return
+        with self.app.batch_update():
+            for instance in instances:
+                self.device_tree.relabel(instance)
+                self.points.mark_offline(instance, self.site.devices[instance].offline)
+            if self.selection is not None and self.selection.instance in instances:
+                self._show_details(self.site.devices[self.selection.instance])
+        if self.tree_complete.is_set():
+            self.status(self.summary())
 
     # ----- writing -----------------------------------------------------------------------------------
 
@@ -350,24 +411,14 @@ class ExplorePane(Pane):
         """Ask for the value in the write modal, write it, read the array back."""
         if self.refuse_if_read_only():
             return
-        if not is_commandable_type(object_id):
+        if not is_commandable(parse_object_id(object_id)):
             self.notify(f"{object_id} is not commandable: no priority to write at", severity="warning")
             return
-        point = self.site.point(instance, object_id)
-        device = self.site.devices[instance].info
-        present = self.site.live.get((instance, object_id), {}).get("present-value",
-                                                                     point.present_value if point else None)
-        state_texts: tuple[str, ...] = ()
-        if object_id.startswith("multi-state"):
-            try:
-                state_texts = tuple(str(t) for t in await self.client.read(device, object_id, "state-text") or ())
-            except BacnetError:
-                state_texts = ()  # the modal then asks for a state number
-        request: WriteRequest | None = await self.app.push_screen_wait(WriteScreen(
-            PointForWrite(instance, object_id, (point.name if point else None) or object_id, present, state_texts),
-            priority))
+        point = await self.loader.point_for_write(instance, object_id)
+        request: WriteRequest | None = await self.app.push_screen_wait(WriteScreen(point, priority))
         if request is None:
             return
+        device = self.site.devices[instance].info
         await self.client.write(device, object_id, request.value, request.priority)
         log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
                     request.priority)
@@ -376,6 +427,13 @@ class ExplorePane(Pane):
 
     @work(exclusive=True, group="write", exit_on_error=False, name="Release")
     async def release(self, instance: int, object_id: str, priority: int) -> None:
+        if Priority(priority).life_safety:
+            # The same rule as writing there, F2 and the CLI: the point's name, typed.
+            name = self.panel.point_name or object_id
+            typed = await self.app.push_screen_wait(TypeToConfirm(
+                f"Release life-safety priority {priority} of {name}?", name))
+            if typed is None:
+                return
         device = self.site.devices[instance].info
         await self.client.release(device, object_id, priority)
         log.warning("operator released device %s %s at priority %d", instance, object_id, priority)

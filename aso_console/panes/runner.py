@@ -21,10 +21,12 @@ from textual.widgets import DataTable, RichLog, Static
 
 from aso_runtime.aso import AsoEvent, RestartPolicy
 from aso_runtime.bacnet import BacnetError, InvalidInput
+from aso_runtime.verbs.text import PointLabels
 
 from ..messages import Pane
 from ..profile import load_profile
 from ..runtime import ConsoleRuntime
+from ..site import Site
 from ..screens.load_modal import LoadRequest, LoadScreen
 from ..widgets.runner_tables import InstanceTable, OverrideTable, clock, override_key
 
@@ -42,9 +44,10 @@ class RunnerPane(Pane):
     RunnerPane #overrides { height: 1fr; }
     """
 
-    def __init__(self, runtime: ConsoleRuntime, **kwargs) -> None:
+    def __init__(self, runtime: ConsoleRuntime, site: Site | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.runtime = runtime
+        self.site = site or Site()
         self.runner = runtime.runner
         self.read_only = runtime.read_only
         self.logs: dict[str, collections.deque] = collections.defaultdict(
@@ -150,10 +153,17 @@ class RunnerPane(Pane):
     def refresh_overrides(self) -> None:
         name = self.selected()
         held = self.runner.ledger.held(name) if name else []
-        self.overrides.show_overrides(held, self.checked)
+        self.overrides.show_overrides(held, self.checked, self._labels)
         pending = sum(1 for o in held if o.pending)
         count = f"{len(held)} ({pending} release pending)" if pending else f"{len(held)}"
         self.query_one("#overrides-title", Static).update(f"Held by {name}: {count}" if name else "Held overrides")
+
+    def _labels(self, override) -> PointLabels:  # noqa: ANN001 (Override)
+        device = override.device
+        if device.isascii() and device.isdigit():
+            return self.site.labels(int(device), override.object_id)
+        known = next((d for d in self.site.devices.values() if d.info.address == device), None)
+        return self.site.labels(known.instance, override.object_id) if known else PointLabels()
 
     @on(DataTable.RowHighlighted, "#instances")
     def _instance_highlighted(self) -> None:
@@ -185,23 +195,30 @@ class RunnerPane(Pane):
     # ----- actions ------------------------------------------------------------------------------
 
     def apply_profile(self, path: str) -> None:
-        """Load (and optionally start) the ASOs a profile file lists."""
+        """Load (and optionally start) the ASOs a profile file lists; a bad entry is told, the rest load."""
         try:
             entries = load_profile(path)
         except InvalidInput as exc:  # a bad profile is told, the console still opens
             self.notify(str(exc), severity="error", title="Profile")
             return
         for entry in entries:
-            self.load_aso(entry)
+            try:
+                loaded = entry.load()
+            except InvalidInput as exc:
+                self.notify(f"{entry.source}: {exc}", severity="error", title="Load refused")
+                continue
+            self.load_aso(LoadRequest(loaded, entry.start))
 
     def load_aso(self, request: LoadRequest) -> None:
+        """Host a script the load step has imported and checked (once)."""
+        loaded = request.loaded
         try:
             # A technician is watching: a fault stays on screen instead of restarting by itself.
-            instance = self.runner.load(request.source, name=request.name, restart=RestartPolicy(retries=0),
-                                        **request.params)
-        except Exception as exc:  # a script that does not load is refused inline, never a traceback
-            self.notify(f"{request.source}: {exc}", severity="error", title="Load refused")
+            instance = self.runner.load(loaded.aso, restart=RestartPolicy(retries=0))
+        except InvalidInput as exc:  # the name is taken
+            self.notify(f"{loaded.source}: {exc}", severity="error", title="Load refused")
             return
+        instance.source = loaded.source
         if request.start and not self.refuse_if_read_only():
             instance.start()
         self.refresh_tables()

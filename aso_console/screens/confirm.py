@@ -1,4 +1,4 @@
-"""A yes/no question (quit with ASOs running)."""
+"""Questions before something that matters: yes/no (quit), or type the point's name (life safety)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Input, Label
+
+from aso_runtime.bacnet import life_safety_confirmed
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -43,3 +45,41 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class TypeToConfirm(ModalScreen[str | None]):
+    """Go ahead only when the point's name is typed: life-safety slots (1 and 2).
+
+    The same rule as the write modal, F2 and the CLI (``life_safety_confirmed``);
+    returns what was typed, or None when cancelled.
+    """
+
+    DEFAULT_CSS = """
+    TypeToConfirm { align: center middle; }
+    TypeToConfirm > Vertical { width: 64; height: auto; border: thick $error; background: $surface; padding: 0 1; }
+    TypeToConfirm Label { width: 100%; }
+    TypeToConfirm #error { color: $error; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="typed.cancel")]
+
+    def __init__(self, question: str, name: str) -> None:
+        super().__init__()
+        self.question = question
+        self.name_to_type = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Label(f"Type the point's name to confirm: {self.name_to_type}")
+            yield Input(id="typed")
+            yield Label("", id="error")
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        if life_safety_confirmed(event.value, self.name_to_type):
+            self.dismiss(event.value)
+        else:
+            self.query_one("#error", Label).update(f"that is not {self.name_to_type!r}: nothing was released")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from aso_runtime.bacnet.ids import MAX_INSTANCE
+from aso_runtime.bacnet import MAX_INSTANCE
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ HELP = """\
 | F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
 | Ctrl+C | anywhere | quit (same as q) |
 | / | anywhere | filter the tree by point name or id (Esc clears) |
-| arrows, Enter | tree | move, expand a device (points load on expand) |
+| arrows, Enter | tree | move, expand a device (points load on expand); Enter on a point goes to it |
+| Tab / Esc | tree / points | go to the points / back to the tree (below 100 columns they take turns on screen) |
 | Tab / Shift+Tab | anywhere | next / previous pane |
 | w | point table | write the point (modal, default priority 8) |
 | Enter | point table | go to the priority array |
@@ -33,16 +34,20 @@ HELP = """\
 | ? / F10 | anywhere | this help |
 | q | anywhere | quit |
 
-Slots 1 and 2 (life safety) ask you to type the point's name first.
+Slots 1 and 2 (life safety) ask you to type the point's name first, to write and to release
+(F2 and the CLI too: `--life-safety NAME`).
 Quitting (q, Ctrl+C, a dropped SSH session) stops every ASO and releases what it holds.
 With `--read-only` every write and release is refused.
 
 ## Command line (F2)
 
-`read DEVICE OBJECT [PROP]`, `write DEVICE OBJECT VALUE [PRIORITY]`, `release DEVICE OBJECT PRIORITY`,
-`rpm DEVICE OBJECT PROP[,PROP]...`, `wpm DEVICE OBJECT PROP VALUE PRIORITY [, ...]`, `pa DEVICE OBJECT`,
-`whois [LOW HIGH] [ADDRESS | net N]`, `whohas OBJECT | name NAME`, `routers [NET]`, `discover DEVICE`.
+The same verbs and syntax as the `aso` command: `read DEVICE OBJECT [PROP]`,
+`write DEVICE OBJECT VALUE [PRIORITY]`, `release DEVICE OBJECT PRIORITY`, `rpm DEVICE OBJECT PROP[,PROP]...`,
+`wpm DEVICE OBJECT PROP=VALUE[@P] ...`, `pa DEVICE OBJECT`, `whois [LOW [HIGH]] [--target A | --network N]`,
+`whohas OBJECT | --name NAME`, `routers [NET]`, `discover DEVICE`; `help VERB` for one.
 DEVICE is an instance (`1001`) or an address. Objects: `ai,1`, `AI1`, `analog-input:1`, `av 3`.
+Values show in the point's words: `Running`, `occupied`, `55 %`; a device that stops answering is
+marked offline and its last readings end in `?`.
 
 Point table columns: Flags A=in alarm F=fault O=overridden S=out of service; Cmd = current command priority.
 """

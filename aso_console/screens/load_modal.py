@@ -7,9 +7,8 @@ here, inline, with the loader's one-line reason; nothing is loaded.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,16 +19,16 @@ from textual.suggester import Suggester
 from textual.widgets import Button, DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from aso_runtime.aso.loader import ScriptError, load_aso_class
+from aso_runtime.aso.loader import LoadedAso, example_names, load_aso
 from aso_runtime.aso.params import parse_params
 from aso_runtime.bacnet import InvalidInput
 
 
 @dataclass(frozen=True)
 class LoadRequest:
-    source: str
-    name: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    """A script the modal has already imported and checked (once), and whether to start it."""
+
+    loaded: LoadedAso
     start: bool = False
 
 
@@ -68,21 +67,13 @@ class PathSuggester(Suggester):
         return value[: len(value) - len(stem)] + best.name + suffix
 
 
-def _example_names() -> list[str]:
-    try:
-        from aso_runtime import examples
-
-        return examples.names()
-    except Exception:  # examples are optional; the modal must still open
-        return []
-
-
 class LoadScreen(ModalScreen[LoadRequest | None]):
     DEFAULT_CSS = """
     LoadScreen { align: center middle; }
     LoadScreen > Vertical { width: 76; height: auto; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }
-    LoadScreen OptionList { height: 6; }
-    LoadScreen ScriptTree { height: 10; }
+    /* Fits 80x24 with the file browser open: the browser takes the examples' place. */
+    LoadScreen OptionList { height: 4; }
+    LoadScreen ScriptTree { height: 6; }
     LoadScreen #error { color: $error; height: auto; }
     LoadScreen Horizontal { height: auto; }
     LoadScreen Horizontal Input { width: 1fr; }
@@ -98,12 +89,12 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.examples = _example_names()
+        self.examples = example_names()
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Load an ASO script", classes="title")
-            yield Label("File (path.py or path.py:Class; → completes, Ctrl+O browses) or pick an example:")
+            yield Label("Script (path.py[:Class], → completes, Ctrl+O browses) or an example:")
             yield Input(placeholder="~/asos/my_aso.py", id="source", suggester=PathSuggester(self.examples))
             yield ScriptTree(Path.cwd(), id="browser", classes="hidden")
             yield OptionList(*[Option(f"examples:{name}", id=name) for name in self.examples], id="examples")
@@ -131,13 +122,16 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
     def action_browse(self) -> None:
         browser = self.query_one(ScriptTree)
         browser.toggle_class("hidden")
-        if not browser.has_class("hidden"):
+        browsing = not browser.has_class("hidden")
+        self.query_one("#examples").set_class(browsing, "hidden")
+        if browsing:
             browser.focus()
 
     @on(DirectoryTree.FileSelected, "#browser")
     def _file_chosen(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#source", Input).value = str(event.path)
         self.query_one(ScriptTree).add_class("hidden")
+        self.query_one("#examples").remove_class("hidden")
         self.query_one("#source").focus()
 
     @on(Button.Pressed, "#load")
@@ -164,12 +158,11 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
         self.dismiss(request)
 
     def validate(self, start: bool = False) -> tuple[LoadRequest | None, str | None]:
-        """Load the class now so a broken script is refused here, with its reason."""
+        """Import and check the script now (the one time it is imported), so a broken one is refused here."""
         source = self.query_one("#source", Input).value.strip()
         if not source:
             return None, "give a script path or pick an example"
         try:
-            cls = load_aso_class(source)
             params = parse_params(self.query_one("#params", Input).value.split())
             step = self.query_one("#step", Input).value.strip()
             if step:
@@ -178,9 +171,9 @@ class LoadScreen(ModalScreen[LoadRequest | None]):
             if priority:
                 params["priority"] = int(priority)
             name = self.query_one("#name", Input).value.strip() or None
-            cls(name=name, **params)  # refuses unknown parameters and bad priorities
-        except (ScriptError, InvalidInput) as exc:
+            loaded = load_aso(source, name=name, params=params)
+        except InvalidInput as exc:  # ScriptError is one too: syntax error, no class, bad parameter
             return None, str(exc)
-        except Exception as exc:  # the script's own __init__ may object
-            return None, f"{type(exc).__name__}: {exc}"
-        return LoadRequest(source, name, params, start), None
+        except ValueError as exc:  # a step that is not a number
+            return None, f"step: {exc}"
+        return LoadRequest(loaded, start), None

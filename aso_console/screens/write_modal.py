@@ -1,12 +1,16 @@
-"""Write a value at one priority slot: the input fits the object type.
+"""Write a value at one priority slot: the input fits the point.
 
-Analog: a number; binary: active/inactive; multi-state: a state number shown
-with its state text. Slots 1 and 2 (life safety) need the point's name typed
-to confirm. A value that does not fit is refused here, with nothing sent.
+Analog: a number, shown with its units and checked against the point's
+min/max-pres-value where the device has them (NaN and infinity refused);
+binary: active/inactive with the point's own words (``active (Running)``);
+multi-state: a state with its state text. Slots 1 and 2 (life safety) need
+the point's name typed to confirm, the same rule as F2 and the CLI. A value
+that does not fit is refused here, with nothing sent.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +21,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from aso_runtime.bacnet import priority_name
+from aso_runtime.bacnet import InvalidInput, ValueKind, parse_object_id, value_kind
+from aso_runtime.bacnet import Priority, life_safety_confirmed, priority_name
+from aso_runtime.verbs.text import PointLabels, format_value, units_symbol
 
 
 @dataclass(frozen=True)
@@ -28,20 +34,19 @@ class WriteRequest:
 
 @dataclass(frozen=True)
 class PointForWrite:
+    """What the modal needs to know of the point (read before it opens)."""
+
     instance: int
     object_id: str
     name: str
     present_value: Any = None
-    state_texts: tuple[str, ...] = ()
+    labels: PointLabels = PointLabels()
+    low: float | None = None  # min-pres-value, where the device has it
+    high: float | None = None  # max-pres-value
 
     @property
-    def kind(self) -> str:
-        object_type = self.object_id.split(",")[0]
-        if object_type.startswith("binary"):
-            return "binary"
-        if object_type.startswith("multi-state"):
-            return "multistate"
-        return "analog"
+    def kind(self) -> ValueKind:
+        return value_kind(parse_object_id(self.object_id))
 
 
 class WriteScreen(ModalScreen[WriteRequest | None]):
@@ -54,9 +59,10 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
     WriteScreen Label.title { text-style: bold; }
     WriteScreen .row { height: 3; }
     WriteScreen .row Label.field { width: 10; padding: 1 0 0 0; }
-    WriteScreen #priority { width: 8; }
+    WriteScreen #priority { width: 10; }  /* two digits and the cursor inside the border and padding */
     WriteScreen #priority-name { width: 1fr; padding: 1 0 0 1; }
     WriteScreen #value { width: 1fr; }
+    WriteScreen #units { width: auto; padding: 1 0 0 1; }
     WriteScreen #error { color: $error; height: auto; }
     WriteScreen .buttons { height: auto; }
     WriteScreen Button { margin: 0 1 0 0; }
@@ -74,10 +80,10 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
 
     def compose(self) -> ComposeResult:
         point = self.point
+        present = format_value(point.present_value, point.labels) if point.present_value is not None else "unknown"
         with Vertical():
             yield Label(f"Write {point.name}", classes="title")
-            yield Label(f"{point.object_id} on device {point.instance}; present value {point.present_value}",
-                        classes="dim")
+            yield Label(f"{point.object_id} on device {point.instance}; present value {present}", classes="dim")
             with Horizontal(classes="row"):
                 yield Label("Priority", classes="field")
                 yield Input(str(self.priority), id="priority", restrict=r"[0-9]{0,2}")
@@ -85,6 +91,7 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
             with Horizontal(classes="row"):
                 yield Label("Value", classes="field")
                 yield self._value_widget()
+                yield Label(self._units_and_range(), id="units")
             yield Input(placeholder=f"type {point.name!r} to confirm life-safety priority", id="confirm",
                         classes="hidden" if self.priority > 2 else "")
             yield Label("", id="error")
@@ -93,28 +100,42 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
                 yield Button("Cancel", id="cancel")
 
     def _value_widget(self):
-        point = self.point
-        if point.kind == "binary":
+        point, labels = self.point, self.point.labels
+        if point.kind is ValueKind.BINARY:
             current = point.present_value if point.present_value in ("active", "inactive") else "active"
-            return Select([("active", "active"), ("inactive", "inactive")], value=current, allow_blank=False, id="value")
-        if point.kind == "multistate" and point.state_texts:
-            options = [(f"{n} {text}", n) for n, text in enumerate(point.state_texts, start=1)]
+            options = [(format_value(state, labels), state) for state in ("active", "inactive")]
+            return Select(options, value=current, allow_blank=False, id="value")
+        if point.kind is ValueKind.MULTI_STATE and labels.state_texts:
+            options = [(f"{n} {text}", n) for n, text in enumerate(labels.state_texts, start=1)]
             current = point.present_value if isinstance(point.present_value, int) else 1
             return Select(options, value=current, allow_blank=False, id="value")
-        placeholder = "state number" if point.kind == "multistate" else "number"
+        placeholder = "state number" if point.kind is ValueKind.MULTI_STATE else "number"
         return Input(placeholder=placeholder, id="value")
 
+    def _units_and_range(self) -> str:
+        point = self.point
+        if point.kind is not ValueKind.ANALOG:
+            return ""
+        symbol = units_symbol(point.labels.units)
+        if point.low is not None and point.high is not None:
+            return f"{symbol} ({format_value(point.low)}..{format_value(point.high)})".strip()
+        return symbol
+
     def on_mount(self) -> None:
+        # A toast (the demo's notice) would sit on the value field at 80x24;
+        # whatever it said is kept in the log (F4).
+        self.app.clear_notifications()
         self.query_one("#value").focus()
 
     @on(Input.Changed, "#priority")
     def _priority_changed(self, event: Input.Changed) -> None:
         try:
-            priority = int(event.value)
-        except ValueError:
+            priority = Priority(event.value)
+        except InvalidInput:
+            self.query_one("#priority-name", Label).update("?")
             return
-        self.query_one("#priority-name", Label).update(priority_name(priority) if 1 <= priority <= 16 else "?")
-        self.query_one("#confirm").set_class(not 1 <= priority <= 2, "hidden")
+        self.query_one("#priority-name", Label).update(priority.name)
+        self.query_one("#confirm").set_class(not priority.life_safety, "hidden")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#write")
@@ -131,17 +152,18 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
 
     def validate(self) -> tuple[WriteRequest | None, str | None]:
         """The request, or why it is refused (nothing is sent when refused)."""
-        text = self.query_one("#priority", Input).value.strip()
-        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 16:
-            return None, f"priority {text or '(empty)'} is out of range: BACnet priorities are 1..16"
-        priority = int(text)
-        if priority <= 2 and self.query_one("#confirm", Input).value.strip() != self.point.name:
-            return None, f"priority {priority} is life safety: type the point name {self.point.name!r} to confirm"
+        point = self.point
+        try:
+            priority = Priority(self.query_one("#priority", Input).value.strip())
+        except InvalidInput as exc:
+            return None, str(exc)
+        if priority.life_safety and not life_safety_confirmed(self.query_one("#confirm", Input).value, point.name):
+            return None, f"priority {priority} is life safety: type the point name {point.name!r} to confirm"
         widget = self.query_one("#value")
         if isinstance(widget, Select):
             return WriteRequest(priority, widget.value), None
         raw = widget.value.strip()
-        if self.point.kind == "multistate":
+        if point.kind is ValueKind.MULTI_STATE:
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 8 or int(raw) < 1:
                 return None, f"{raw!r} is not a state number (1, 2, 3...)"
             return WriteRequest(priority, int(raw)), None
@@ -150,5 +172,10 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
                 raise ValueError  # float() also takes '１５' and '1_0'
             value = float(raw)
         except ValueError:
-            return None, f"{raw or '(empty)'!r} is not a number: {self.point.object_id} takes a numeric value"
+            return None, f"{raw or '(empty)'!r} is not a number: {point.object_id} takes a numeric value"
+        if not math.isfinite(value):
+            return None, f"{raw!r} is not a number a controller can hold: give a finite value"
+        if (point.low is not None and value < point.low) or (point.high is not None and value > point.high):
+            return None, (f"{format_value(value)} is outside the point's range "
+                          f"{format_value(point.low)}..{format_value(point.high)} (min/max-pres-value)")
         return WriteRequest(priority, value), None

@@ -15,17 +15,11 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from aso_runtime.bacnet.ids import short_id
+from aso_runtime.bacnet import object_type as type_row
+from aso_runtime.bacnet import parse_object_id, short_id
 
+from ..filtering import point_matcher
 from ..site import Site, SiteDevice
-
-TYPE_LABELS = {
-    "analog-input": "Analog Inputs", "analog-output": "Analog Outputs", "analog-value": "Analog Values",
-    "binary-input": "Binary Inputs", "binary-output": "Binary Outputs", "binary-value": "Binary Values",
-    "multi-state-input": "Multi-state Inputs", "multi-state-output": "Multi-state Outputs",
-    "multi-state-value": "Multi-state Values", "device": "Device", "network-port": "Network Ports",
-}
-
 
 @dataclass(frozen=True)
 class NodeData:
@@ -39,7 +33,9 @@ class DeviceTree(Tree[NodeData]):
     """Devices stream in as their I-Ams arrive; points load on expand."""
 
     BINDINGS = [
-        Binding("r", "refresh_device", "Reload points", id="tree.reload"),
+        Binding("r", "refresh_device", "Reload", id="tree.reload"),
+        # Tab goes to the points (in the narrow layout they are not on screen to be tabbed to).
+        Binding("tab", "open_points", "Points", show=False, id="tree.points"),
     ]
 
     class LoadPoints(Message):
@@ -54,10 +50,16 @@ class DeviceTree(Tree[NodeData]):
             super().__init__()
             self.data = data
 
+    class PointOpened(Message):
+        """Enter on a point, or Tab: go to the points (the row and its priority array)."""
+
     def __init__(self, site: Site, **kwargs) -> None:
         super().__init__("BACnet site", data=NodeData("site"), **kwargs)
         self.site = site
         self.filter_text = ""
+        self._match = point_matcher("")
+        self._whole_devices: set[int] = set()  # devices the filter matched by name: all their points
+        self._no_match: TreeNode[NodeData] | None = None
         self.show_root = False
         self.guide_depth = 2
         self._networks: dict[str, TreeNode[NodeData]] = {}
@@ -112,9 +114,8 @@ class DeviceTree(Tree[NodeData]):
         if device is not None and node is not None:
             node.set_label(self.device_label(device))
 
-    def _matches(self, point) -> bool:
-        needle = self.filter_text.lower()
-        return not needle or needle in point.object_id.lower() or needle in (point.name or "").lower()
+    def _matches(self, point, instance: int) -> bool:  # noqa: ANN001 (ObjectInfo)
+        return instance in self._whole_devices or self._match(point)
 
     def show_points(self, instance: int) -> None:
         """Fill a device node with its type groups; a group's points are added when it opens.
@@ -134,10 +135,10 @@ class DeviceTree(Tree[NodeData]):
             return
         groups: dict[str, int] = {}
         for point in device.points.values():
-            if self._matches(point):
+            if self._matches(point, instance):
                 groups[point.object_type] = groups.get(point.object_type, 0) + 1
-        for object_type in sorted(groups, key=_type_order):
-            group = node.add(Text.assemble(TYPE_LABELS.get(object_type, object_type), (f" ({groups[object_type]})", "dim")),
+        for object_type in sorted(groups, key=lambda name: type_row(name).number):
+            group = node.add(Text.assemble(type_row(object_type).plural, (f" ({groups[object_type]})", "dim")),
                              data=NodeData("group", instance, object_type))
             group.add_leaf(Text("...", style="dim"), data=NodeData("loading", instance))
             if self.filter_text:
@@ -153,8 +154,9 @@ class DeviceTree(Tree[NodeData]):
         if getattr(group, "_filled_for", None) == self.filter_text:
             return
         group.remove_children()
-        points = [p for p in device.points.values() if p.object_type == data.object_type and self._matches(p)]
-        for point in sorted(points, key=lambda p: int(p.object_id.split(",")[1])):
+        points = [p for p in device.points.values()
+                  if p.object_type == data.object_type and self._matches(p, data.instance)]
+        for point in sorted(points, key=lambda p: p.oid):
             group.add_leaf(Text.assemble((short_id(point.object_id), "dim"), " ", point.name or ""),
                            data=NodeData("point", data.instance, data.object_type, point.object_id))
         group._filled_for = self.filter_text
@@ -162,27 +164,61 @@ class DeviceTree(Tree[NodeData]):
     # ----- filtering ------------------------------------------------------------------
 
     def apply_filter(self, text: str) -> int:
-        """Keep only devices/points matching ``text``; returns how many points match."""
+        """Show only devices and points matching ``text``; returns how many points match.
+
+        A device matches by its instance or name (then all its points show)
+        or through its points; devices that match nothing leave the tree
+        until the filter is cleared, and no match at all says so.
+        """
         self.filter_text = text.strip()
-        matches = self.site.search(self.filter_text) if self.filter_text else []
-        by_device: dict[int, frozenset[str]] = {}
-        for instance, object_id in matches:
-            by_device.setdefault(instance, set()).add(object_id)
-        by_device = {k: frozenset(v) for k, v in by_device.items()}
-        for instance, node in self._devices.items():
+        self._match = point_matcher(self.filter_text)
+        needle = self.filter_text.lower()
+        shown: dict[int, frozenset[str] | None] = {}
+        self._whole_devices = set()
+        count = 0
+        for instance, device in self.site.devices.items():
+            if not needle:
+                shown[instance] = None
+                continue
+            hits = frozenset(p.object_id for p in (device.points or {}).values() if self._match(p))
+            if needle in f"{instance} {device.name or ''}".lower():
+                self._whole_devices.add(instance)
+                shown[instance] = frozenset((device.points or {}).keys())
+            elif hits:
+                shown[instance] = hits
+            count += len(hits)
+        with self.app.batch_update():
+            self._show_devices(shown)
+        return count
+
+    def _show_devices(self, shown: dict[int, frozenset[str] | None]) -> None:
+        if self._no_match is not None:
+            self._no_match.remove()
+            self._no_match = None
+        for instance in [i for i in self._devices if i not in shown]:
+            self._devices.pop(instance).remove()
+            self._shown.pop(instance, None)
+        for instance in sorted(shown):
             device = self.site.devices[instance]
-            shown = by_device.get(instance) if self.filter_text else None
+            if instance not in self._devices:
+                self.add_device(device)
             # Rebuild a device only when what it shows changed (a keystroke on a
             # big site would otherwise rebuild every device).
-            if device.points is not None and self._shown.get(instance, "unset") != shown:
+            if device.points is not None and self._shown.get(instance, "unset") != shown[instance]:
                 self.show_points(instance)
-                self._shown[instance] = shown
-            name_hit = self.filter_text.lower() in f"{instance} {device.name or ''}".lower()
-            if self.filter_text and (instance in by_device or name_hit):
+                self._shown[instance] = shown[instance]
+            node = self._devices[instance]
+            if self.filter_text:
                 node.expand()
-            elif self.filter_text:
-                node.collapse()
-        return len(matches)
+        for network in list(self._networks.values()):
+            if self.filter_text and not any(c.data and c.data.kind == "device" for c in network.children):
+                network.collapse()
+            else:
+                network.expand()
+        if self.filter_text and not shown:
+            self._no_match = self.root.add_leaf(
+                Text(f"no point or device matches {self.filter_text!r} (Esc clears)", style="italic yellow"),
+                data=NodeData("loading"))
 
     # ----- events ------------------------------------------------------------------------
 
@@ -199,6 +235,13 @@ class DeviceTree(Tree[NodeData]):
         if event.node.data is not None:
             self.post_message(self.Chosen(event.node.data))
 
+    def _on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        if event.node.data is not None and event.node.data.kind == "point":
+            self.post_message(self.PointOpened())
+
+    def action_open_points(self) -> None:
+        self.post_message(self.PointOpened())
+
     def action_refresh_device(self) -> None:
         node = self.cursor_node
         while node is not None and (node.data is None or node.data.kind not in ("device",)):
@@ -213,7 +256,7 @@ class DeviceTree(Tree[NodeData]):
             return False
         node.expand()
         for group in node.children:
-            if group.data is None or group.data.object_type != object_id.split(",")[0]:
+            if group.data is None or group.data.object_type != parse_object_id(object_id).type:
                 continue
             self.fill_group(group)
             for leaf in group.children:
@@ -226,8 +269,3 @@ class DeviceTree(Tree[NodeData]):
 
     def device_node(self, instance: int) -> TreeNode[NodeData] | None:
         return self._devices.get(instance)
-
-
-def _type_order(object_type: str) -> tuple[int, str]:
-    order = list(TYPE_LABELS)
-    return (order.index(object_type) if object_type in order else len(order), object_type)

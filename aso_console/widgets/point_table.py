@@ -6,6 +6,7 @@ only rebuilt when the selection (device or group) changes, never per tick.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -14,33 +15,21 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from aso_runtime.bacnet import ObjectInfo
-from aso_runtime.bacnet.ids import short_id
+from aso_runtime.bacnet import is_commandable, parse_object_id, short_id
+from aso_runtime.verbs.text import PointLabels, format_value, units_symbol
 
-from ..site import is_commandable_type
 
 # (key, label, width): fixed, so live updates never reflow the table.
-COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 7), ("units", "Units", 5),
+COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 10), ("units", "Units", 5),
            ("flags", "Flags", 5), ("oos", "OOS", 3), ("override", "Cmd", 3))
-
-UNIT_SHORT = {
-    "degrees-fahrenheit": "°F", "degrees-celsius": "°C", "percent": "%", "cubic-feet-per-minute": "cfm",
-    "inches-of-water": "inH2O", "kilowatts": "kW", "kilowatt-hours": "kWh", "no-units": "",
-    "percent-relative-humidity": "%RH", "parts-per-million": "ppm", "pascals": "Pa", "liters-per-second": "L/s",
-    "gallons-per-minute": "gpm", "pounds-force-per-square-inch": "psi", "hertz": "Hz", "volts": "V", "amperes": "A",
-    "degrees-fahrenheit-per-hour": "°F/h", "tons-refrigeration": "tons",
-}
-
 
 def row_key(instance: int, object_id: str) -> str:
     return f"{instance}/{object_id}"
 
 
-def format_value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.4g}"
-    return str(value)
+def cell_value(value: Any, labels: PointLabels | None = None) -> str:
+    """A value in a narrow cell: ``72.5``, ``Running``, ``occupied``; ``-`` when not read yet."""
+    return "-" if value is None else format_value(value, labels, short=True, units=False, places=2)
 
 
 def format_flags(flags: list[str] | None) -> Text:
@@ -66,7 +55,11 @@ class PointTable(DataTable):
 
     BINDINGS = [
         Binding("w", "write", "Write", id="points.write"),
+        Binding("escape", "back", "Tree", show=False, id="points.back"),
     ]
+
+    class Back(Message):
+        """Esc: back to the tree (in the narrow layout the tree comes back on screen)."""
 
     class PointHighlighted(Message):
         def __init__(self, instance: int, object_id: str) -> None:
@@ -87,6 +80,8 @@ class PointTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.rows_shown: list[tuple[int, str]] = []
         self._last: tuple | None = None
+        self._stale: set[int] = set()
+        self._labels: Callable[[int, str], PointLabels] = lambda instance, object_id: PointLabels()  # devices whose rows show the last reading of a device that stopped answering
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -107,14 +102,22 @@ class PointTable(DataTable):
             row = self.cursor_row
             self.clear(columns=True)
             self._add_columns()
-            self.show(*self._last)
+            self.show(*self._last, offline=bool(self._stale), labels=self._labels)
             self.move_cursor(row=row)
 
-    def show(self, points: list[tuple[int, ObjectInfo]], live: dict) -> None:
-        """Replace the rows (selection changed)."""
+    def show(self, points: list[tuple[int, ObjectInfo]], live: dict, offline: bool = False,
+             labels: Callable[[int, str], PointLabels] | None = None) -> None:
+        """Replace the rows (selection changed).
+
+        ``offline``: their device does not answer (values are stale);
+        ``labels(instance, object_id)``: the point's words, so a binary shows
+        ``Running`` and a multi-state ``occupied`` instead of raw values.
+        """
         self._last = (points, live)
+        self._labels = labels or (lambda instance, object_id: PointLabels())
         self.clear()
         self.rows_shown = []
+        self._stale = {instance for instance, _ in points} if offline else set()
         for instance, point in points:
             state = live.get((instance, point.object_id), {})
             value = state.get("present-value", point.present_value)
@@ -123,11 +126,11 @@ class PointTable(DataTable):
             self.add_row(
                 Text(point.name or ""),
                 Text(short_id(point.object_id)),
-                Text(format_value(value)),
-                Text(UNIT_SHORT.get(point.units or "", point.units or "")),
+                self._value_cell(instance, point.object_id, value),
+                Text(units_symbol(point.units)),
                 format_flags(flags),
                 Text("OOS" if point.out_of_service else ""),
-                override_cell(state.get("ccp"), is_commandable_type(point.object_id)),
+                override_cell(state.get("ccp"), is_commandable(point.oid)),
                 key=row_key(instance, point.object_id),
             )
             self.rows_shown.append((instance, point.object_id))
@@ -138,13 +141,37 @@ class PointTable(DataTable):
         if key not in self.rows:
             return
         if "present-value" in state:
-            self.update_cell(key, "value", Text(format_value(state["present-value"])))
+            self.update_cell(key, "value", self._value_cell(instance, object_id, state["present-value"]))
         if "status-flags" in state:
             self.update_cell(key, "flags", format_flags(state["status-flags"]))
         if "out-of-service" in state:
             self.update_cell(key, "oos", Text("OOS" if state["out-of-service"] else ""))
         if "ccp" in state:
-            self.update_cell(key, "override", override_cell(state["ccp"], is_commandable_type(object_id)))
+            self.update_cell(key, "override", override_cell(state["ccp"], is_commandable(parse_object_id(object_id))))
+
+    def _value_cell(self, instance: int, object_id: str, value: Any) -> Text:
+        text = cell_value(value, self._labels(instance, object_id))
+        if instance in self._stale:  # the device does not answer: the last reading, marked as such
+            return Text(text + "?", style="dim strike")
+        return Text(text)
+
+    def mark_offline(self, instance: int, offline: bool) -> None:
+        """Mark (or clear) the device's rows as stale, in place."""
+        if offline == (instance in self._stale):
+            return
+        self._stale.symmetric_difference_update({instance})
+        live = self._last[1] if self._last else {}
+        for row_instance, object_id in self.rows_shown:
+            if row_instance == instance:
+                point_live = live.get((instance, object_id), {})
+                value = point_live.get("present-value", self._present(instance, object_id))
+                self.update_cell(row_key(instance, object_id), "value", self._value_cell(instance, object_id, value))
+
+    def _present(self, instance: int, object_id: str) -> Any:
+        for row_instance, point in self._last[0] if self._last else []:
+            if row_instance == instance and point.object_id == object_id:
+                return point.present_value
+        return None
 
     def visible_points(self, margin: int = 10) -> list[tuple[int, str]]:
         """Points on screen now (plus a margin), for the live poller."""
@@ -161,6 +188,9 @@ class PointTable(DataTable):
         current = self.current()
         if current is not None:
             self.post_message(self.PointHighlighted(*current))
+
+    def action_back(self) -> None:
+        self.post_message(self.Back())
 
     def action_write(self) -> None:
         current = self.current()

@@ -14,15 +14,18 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from aso_runtime.bacnet import PriorityArray
-
-from .point_table import format_value
+from aso_runtime.verbs.text import PointLabels, format_value, slot_rows
 
 
 class SlotTable(DataTable):
     BINDINGS = [
         Binding("w", "write_slot", "Write slot", id="pa.write"),
         Binding("x,delete", "release_slot", "Release slot", id="pa.release"),
+        Binding("escape", "back", "Tree", show=False, id="pa.back"),
     ]
+
+    class Back(Message):
+        """Esc: back to the tree."""
 
     class WriteSlot(Message):
         def __init__(self, priority: int) -> None:
@@ -40,13 +43,16 @@ class SlotTable(DataTable):
     def on_mount(self) -> None:
         self.add_column("P", key="p", width=2)
         self.add_column("Level", key="name", width=26)
-        self.add_column("Value", key="value", width=12)
+        self.add_column("Value", key="value", width=22)
         for priority in range(1, 17):
             self.add_row(str(priority), "", "", key=str(priority))
 
     @property
     def slot(self) -> int:
         return self.cursor_row + 1
+
+    def action_back(self) -> None:
+        self.post_message(self.Back())
 
     def action_write_slot(self) -> None:
         self.post_message(self.WriteSlot(self.slot))
@@ -88,23 +94,22 @@ class PriorityPanel(Vertical):
             table.update_cell(str(priority), "name", "")
             table.update_cell(str(priority), "value", "")
 
-    def show(self, instance: int, object_id: str, name: str, array: PriorityArray) -> None:
+    def show(self, instance: int, object_id: str, name: str, array: PriorityArray,
+             labels: PointLabels | None = None) -> None:
+        """The array, its values in the point's words (``active (Running)``, ``2 (unoccupied)``, ``55 %``)."""
         self.instance, self.object_id, self.point_name, self.array = instance, object_id, name, array
         winning = array.winning
         header = Text.assemble(
             (f"{name} ", "bold"), (f"{object_id} @ {instance}\n", "dim"),
-            "PV ", (format_value(array.present_value), "bold"),
-            "  Relinquish default ", (format_value(array.relinquish_default), "bold"),
+            "PV ", (format_value(array.present_value, labels), "bold"),
+            "  Relinquish default ", (format_value(array.relinquish_default, labels), "bold"),
             "  Command priority ", (str(array.current_command_priority or "-"), "bold red" if winning else "dim"),
         )
         self.query_one("#pa-header", Static).update(header)
         table = self.query_one(SlotTable)
-        for slot in array.slots:
-            is_winner = winning is not None and slot.priority == winning.priority
-            style = "bold reverse" if is_winner else ("" if slot.active else "dim")
-            name_text = Text(slot.name, style=style)
-            value_text = Text(format_value(slot.value) if slot.active else "null", style=style)
-            table.update_cell(str(slot.priority), "name", name_text)
-            table.update_cell(str(slot.priority), "value", value_text)
+        for row in slot_rows(array, labels):
+            style = "bold reverse" if row.in_control else ("" if row.active else "dim")
+            table.update_cell(str(row.priority), "name", Text(row.name, style=style))
+            table.update_cell(str(row.priority), "value", Text(row.value if row.active else "null", style=style))
         if not table.has_focus:  # start on the slot in control (or the operator's)
             table.move_cursor(row=(winning.priority if winning else 8) - 1)

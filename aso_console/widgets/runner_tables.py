@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -16,17 +17,20 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from aso_runtime.aso import Override
-from aso_runtime.bacnet.ids import short_id
+from aso_runtime.bacnet import short_id
 
-from .point_table import format_value
+from aso_runtime.verbs.text import PointLabels
+
+from .point_table import cell_value
 
 STATE_STYLES = {"running": "bold green", "disabled": "bold yellow", "faulted": "bold red", "stopping": "yellow",
                 "starting": "cyan", "stopped": "dim", "loaded": "", "orphan": "bold red"}
 
 # (key, label, width): fixed widths, since cells change after the row is added.
-INSTANCE_COLUMNS = (("name", "Name", 16), ("class", "Class", 16), ("state", "State", 8), ("steps", "Steps", 6),
-                    ("last", "Last step", 9), ("dur", "ms", 5), ("enable", "Enable", 8), ("held", "Held", 4),
-                    ("error", "Last error", 30), ("source", "Source", 24))
+# What a technician needs first comes first: at 80 columns Held and Last error stay on screen.
+INSTANCE_COLUMNS = (("name", "Name", 16), ("state", "State", 8), ("held", "Held", 4), ("error", "Last error", 30),
+                    ("steps", "Steps", 6), ("last", "Last step", 9), ("dur", "ms", 5), ("enable", "Enable", 8),
+                    ("class", "Class", 16), ("source", "Source", 24))
 OVERRIDE_COLUMNS = (("point", "Point", 12), ("priority", "P", 2), ("value", "Value", 7), ("since", "Since", 8),
                     ("status", "Status", 20))
 
@@ -106,7 +110,7 @@ class InstanceTable(DataTable):
         rows.update({name: _orphan_cells(name, held) for name, held in orphans.items() if name not in rows})
         for name, cells in rows.items():
             if name not in self.rows:
-                self.add_row(*cells.values(), key=name)
+                self.add_row(*(cells[key] for key, _, _ in INSTANCE_COLUMNS), key=name)
             else:
                 for column, value in cells.items():
                     self.update_cell(name, column, value)
@@ -162,8 +166,10 @@ class OverrideTable(DataTable):
     def action_release_all(self) -> None:
         self.post_message(self.Release(None))
 
-    def show_overrides(self, held: list[Override], checked: dict[str, str]) -> None:
-        """The overrides one ASO holds; ``checked`` is the last winning/conflict check per key."""
+    def show_overrides(self, held: list[Override], checked: dict[str, str],
+                       labels: Callable[[Override], PointLabels] | None = None) -> None:
+        """The overrides one ASO holds; ``checked`` is the last winning/conflict check per key;
+        ``labels`` gives a point's words (``Off`` rather than ``inactive``) where they are known."""
         keys = set()
         for override in held:
             key = override_key(override)
@@ -174,7 +180,7 @@ class OverrideTable(DataTable):
                 found = checked.get(key, "")
                 status = Text(found, style="bold red" if "conflict" in found else "green")
             cells = [f"{override.device} {short_id(override.object_id)}", str(override.priority),
-                     format_value(override.value), clock(override.since), status]
+                     cell_value(override.value, labels(override) if labels else None), clock(override.since), status]
             if key not in self.rows:
                 self.add_row(*cells, key=key)
             else:

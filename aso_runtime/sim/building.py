@@ -81,6 +81,7 @@ class SimulatedBuilding:
         self.step = 1.0
         self.speed = 1.0
         self._apps: dict[int, Application] = {}
+        self._silenced: dict[int, tuple] = {}  # devices cut off by silence_device: (node, its network)
         self._router: Application | None = None
         self._owns_vlan = False
         self._task: asyncio.Task | None = None
@@ -231,6 +232,24 @@ class SimulatedBuilding:
         app = self._apps.pop(instance)
         await close_application(app)
         log.info("simulated device %s taken offline", instance)
+
+    def silence_device(self, instance: int) -> None:
+        """Cut one device off the network for a while (a pulled cable): it stops answering.
+
+        Unlike :meth:`stop_device` it keeps its state and :meth:`revive_device`
+        puts it back, so a client's offline and recovery handling can be tried.
+        """
+        for link_layer in self._apps[instance].link_layers.values():
+            node = getattr(link_layer, "node", None)
+            if node is not None and node.lan is not None:
+                self._silenced[instance] = (node, node.lan)
+                node.lan.remove_node(node)
+        log.info("simulated device %s silenced", instance)
+
+    def revive_device(self, instance: int) -> None:
+        node, lan = self._silenced.pop(instance)
+        lan.add_node(node)
+        log.info("simulated device %s answers again", instance)
 
     async def __aenter__(self) -> "SimulatedBuilding":
         return self
