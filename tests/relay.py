@@ -45,6 +45,7 @@ class UdpRelay:
         self._client: tuple | None = None
         self._gone = False
         self._timers: set[asyncio.TimerHandle] = set()
+        self.held_back = 0  # delayed datagrams not sent on yet
 
     @classmethod
     async def start(cls, listen_port: int, upstream: tuple[str, int]) -> "UdpRelay":
@@ -90,6 +91,7 @@ class UdpRelay:
             send(data)
         elif isinstance(action, tuple) and action[0] == "delay":
             self.counts["delayed"] += 1
+            self.held_back += 1
             handle = asyncio.get_running_loop().call_later(action[1], lambda: self._send_later(send, data))
             self._timers.add(handle)
         else:
@@ -97,6 +99,7 @@ class UdpRelay:
             send(data)
 
     def _send_later(self, send: Callable[[bytes], None], data: bytes) -> None:
+        self.held_back -= 1
         if self._front is not None and not self._front.is_closing():
             send(data)
 

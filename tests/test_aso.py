@@ -226,18 +226,29 @@ async def test_nothing_is_released_that_someone_else_wrote(host, operator):
     await operator.release(DEVICE, "av,1", 13)
 
 
-async def test_life_safety_priorities_refused_unless_opted_in(host):
+async def test_life_safety_priorities_refused_unless_opted_in(host, operator):
     class Reckless(Aso):
         async def on_step(self):
             pass
 
-    aso = Reckless()
+    class Opted(Reckless):
+        allow_life_safety = True
+
+    careless = host.load(Reckless)
+    careless.start()
+    await until(lambda: careless.state == "running")
     with pytest.raises(InvalidInput, match="life safety"):
-        aso._priority(1)
-    Reckless.allow_life_safety = True
-    assert Reckless()._priority(2) == 2
+        await careless.aso.bacnet_write(DEVICE, "av,1", 71.0, priority=1)
     with pytest.raises(InvalidInput, match="out of range"):
-        aso._priority(17)
+        await careless.aso.bacnet_write(DEVICE, "av,1", 71.0, priority=17)
+    assert (await operator.priority_array(DEVICE, "av,1")).at(1).value is None  # nothing was sent
+    opted = host.load(Opted)
+    opted.start()
+    await until(lambda: opted.state == "running")
+    await opted.aso.bacnet_write(DEVICE, "av,1", 71.0, priority=2)
+    assert (await operator.priority_array(DEVICE, "av,1")).at(2).value == 71.0
+    await opted.stop()  # released with everything else it holds
+    assert (await operator.priority_array(DEVICE, "av,1")).at(2).value is None
 
 
 async def test_writes_refused_while_disabled(host, operator):

@@ -101,7 +101,7 @@ async def test_many_concurrent_reads_to_one_device_do_not_hit_the_invoke_id_clif
     # per-device limit keeps us far from it.
     values = await asyncio.wait_for(asyncio.gather(*(client.read(1001, "ai,1") for _ in range(600))), 60)
     assert values == [72.5] * 600
-    assert not client.app._requests
+    assert client.outstanding_requests == 0
 
 
 async def test_read_multiple_returns_per_property_errors(client):

@@ -439,9 +439,9 @@ async def test_live_updates_keep_running_under_an_open_modal(cleanup_vlans):
         await pilot.press("w")
         await pilot.pause()
         sent = app.runtime.client.requests_sent
-        await asyncio.sleep(1.5)  # several poll ticks (0.3 s) with the modal open
+        # Several poll ticks (0.3 s) with the modal open: the poller keeps reading.
+        await until(lambda: app.runtime.client.requests_sent > sent + 3)
         assert isinstance(app.screen, WriteScreen) and app.is_running
-        assert app.runtime.client.requests_sent > sent  # the poller kept reading
 
 
 async def test_cov_updates_the_table_without_polling(cleanup_vlans):
@@ -451,12 +451,8 @@ async def test_cov_updates_the_table_without_polling(cleanup_vlans):
     async with app.run_test(size=(120, 40)) as pilot:
         await discovered(app, pilot)
         await select_point(app, pilot, AHU, FAN_SPEED)
-        app.explore.poll_visible()  # the tick that subscribes the rows on screen
-        for _ in range(50):
-            if (AHU, FAN_SPEED) in app.explore.cov.watching:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
+        # The tick that subscribes the rows on screen; then wait for the device to accept it.
+        await until(lambda: (AHU, FAN_SPEED) in app.explore.cov.subscribed, tick=app.explore.poll_visible)
         other = await open_client(vlan=app.test_vlan, mac=201, instance=9998, timeout=1.0)
         try:
             await other.write(AHU, FAN_SPEED, 33.0, priority=8)

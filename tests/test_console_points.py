@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label
 
 from aso_console.screens.confirm import TypeToConfirm
 from aso_console.screens.write_modal import WriteScreen
@@ -49,7 +49,7 @@ async def test_the_write_modal_offers_the_points_own_words(cleanup_vlans):
         app.explore.request_write(AHU, FAN_COMMAND, 8)
         await until(lambda: isinstance(app.screen, WriteScreen))
         await pilot.pause()
-        options = [str(prompt) for prompt, _ in app.screen.query_one("#value", Select)._options]
+        options = [words for words, _ in app.screen.choices]
         assert "active (Start)" in options and "inactive (Stop)" in options
         await pilot.press("escape")
 

@@ -10,7 +10,6 @@ own bookkeeping. Ports 47301-47304 on 127.0.0.1 only (tests/fault_site.py).
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 
@@ -214,7 +213,8 @@ async def test_duplicated_and_delayed_datagrams_leave_nothing_behind(host, relay
     instance.start()
     await until(lambda: instance.steps >= 30)
     await instance.stop()  # a write still on the wire is let finish before the release
-    await asyncio.sleep(0.3)  # longer than any delay the relay adds: every datagram has landed
+    await until(lambda: relay.held_back == 0)  # every delayed datagram has been sent on
+    await loopback_checker.priority_array(DIRECT, "av,1")  # ...and the device has handled what came before
     assert relay.counts["duplicated"] and relay.counts["delayed"]
     assert await held_slots(loopback_checker, "av,1") == {"av,1": []}
 

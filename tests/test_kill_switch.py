@@ -7,7 +7,6 @@ real device refuses are sent raw in tests/test_hostile.py.)
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -61,8 +60,8 @@ async def test_an_operators_off_survives_a_restart(vlan_name, field_device, oper
         instance = second.load(Writer)
         instance.start()
         await until(lambda: instance.state == "disabled")
-        await asyncio.sleep(0.2)
-        assert (await operator.priority_array(DEVICE, "av,1")).at(13).value is None  # it never wrote
+        assert instance.steps == 0  # disabled before its first step: it never wrote
+        assert (await operator.priority_array(DEVICE, "av,1")).at(13).value is None
         array = await operator.priority_array(HOST, "binary-value,1")
         assert array.at(8).value == "inactive" and array.present_value == "inactive"
         await operator.release(HOST, "binary-value,1", 8)  # the operator says "on" again

@@ -77,6 +77,7 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
         super().__init__()
         self.point = point
         self.priority = priority
+        self.choices: list[tuple[str, Any]] = []  # what a binary or multi-state point offers: (words, value)
 
     def compose(self) -> ComposeResult:
         point = self.point
@@ -103,12 +104,12 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
         point, labels = self.point, self.point.labels
         if point.kind is ValueKind.BINARY:
             current = point.present_value if point.present_value in ("active", "inactive") else "active"
-            options = [(format_value(state, labels), state) for state in ("active", "inactive")]
-            return Select(options, value=current, allow_blank=False, id="value")
+            self.choices = [(format_value(state, labels), state) for state in ("active", "inactive")]
+            return Select(self.choices, value=current, allow_blank=False, id="value")
         if point.kind is ValueKind.MULTI_STATE and labels.state_texts:
-            options = [(f"{n} {text}", n) for n, text in enumerate(labels.state_texts, start=1)]
+            self.choices = [(f"{n} {text}", n) for n, text in enumerate(labels.state_texts, start=1)]
             current = point.present_value if isinstance(point.present_value, int) else 1
-            return Select(options, value=current, allow_blank=False, id="value")
+            return Select(self.choices, value=current, allow_blank=False, id="value")
         placeholder = "state number" if point.kind is ValueKind.MULTI_STATE else "number"
         return Input(placeholder=placeholder, id="value")
 

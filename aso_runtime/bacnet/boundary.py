@@ -88,6 +88,11 @@ class ClientCore:
             self.remember(self.own_device)
 
     @property
+    def outstanding_requests(self) -> int:
+        """Confirmed requests sent and not yet answered (past 255 to one peer bacpypes3 would spin)."""
+        return sum(len(waiting) for waiting in self.app._requests.values())
+
+    @property
     def device_instance(self) -> int:
         """Our own device's instance number."""
         return int(self.app.device_object.objectIdentifier[1])
