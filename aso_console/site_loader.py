@@ -8,7 +8,10 @@ discovery of the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from aso_runtime.bacnet import (
     BacnetClient,
@@ -19,23 +22,72 @@ from aso_runtime.bacnet import (
     parse_object_id,
     read_many,
     value_kind,
+    who_is_stream,
 )
-
-from .screens.write_modal import PointForWrite
-from .site import Site
 from aso_runtime.verbs.labels import label_properties
 from aso_runtime.verbs.text import PointLabels
 
+from .liveness import Liveness
+from .screens.write_modal import PointForWrite
+from .site import Site
+
 log = logging.getLogger("aso.console")
 
+POINT_LOADS_IN_PARALLEL = 8
 LABEL_BATCH = 16  # objects per ReadPropertyMultiple of state words (state-text arrays can be long)
 LIMITS = ["min-pres-value", "max-pres-value"]
+
+
+Changed = Callable[[int, str], None]  # (device instance, "add" | "label" | "points")
+Status = Callable[..., None]  # status(text, busy=...)
 
 
 class SiteLoader:
     def __init__(self, client: BacnetClient, site: Site) -> None:
         self.client = client
         self.site = site
+        self.liveness = Liveness(client, site)
+        self._loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
+
+    async def discover(self, low: int | None, high: int | None, *, address: str | None, network: int | None,
+                       changed: Changed, status: Status) -> list[int]:
+        """Who-Is, each device's details and points read the moment its I-Am arrives.
+
+        Returns the instances that answered. ``changed`` is told of each
+        device added or updated (the tree redraws in batches); a new Who-Is
+        cancelling this one cancels every read it started.
+        """
+        started = time.monotonic()
+        found: list[int] = []
+        loads: list[asyncio.Task] = []
+        own = self.client.own_device
+        if own is not None and own.instance not in self.site.devices:
+            # Our own device (the kill switch, the ASOs' points) never answers our Who-Is.
+            self.site.add(own)
+            changed(own.instance, "add")
+            loads.append(asyncio.create_task(self.load_device(own.instance, changed)))
+        try:
+            async for info in who_is_stream(self.client, low, high, address=address, network=network):
+                device = self.site.add(info)
+                self.liveness.heard(device.instance)
+                changed(device.instance, "add")
+                found.append(device.instance)
+                loads.append(asyncio.create_task(self.load_device(device.instance, changed)))
+                status(f"Who-Is: {len(found)} device(s)...", busy=True)
+            log.info("who-is: %d device(s) in %.0f ms", len(found), (time.monotonic() - started) * 1000)
+            status(f"{len(found)} device(s); reading names and point lists...", busy=True)
+            await asyncio.gather(*loads)
+        finally:
+            for load in loads:
+                load.cancel()
+        return found
+
+    async def load_device(self, instance: int, changed: Changed) -> None:
+        async with self._loads:
+            await self.details(instance)
+            changed(instance, "label")
+            await self.points(instance)
+            changed(instance, "points")
 
     async def details(self, instance: int) -> None:
         """The device's name, model and vendor."""

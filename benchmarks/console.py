@@ -75,7 +75,7 @@ RESULT_MARK = "@@RESULT@@ "
 READY_MARK = "@@READY@@"
 
 SIZE = (120, 40)
-POINT_LOADS_IN_PARALLEL = 8  # aso_console.panes.explore.POINT_LOADS_IN_PARALLEL (checked in the discovery part)
+POINT_LOADS_IN_PARALLEL = 8  # aso_console.site_loader.POINT_LOADS_IN_PARALLEL (checked in the discovery part)
 POLL_INTERVAL = 0.5  # s, in the latency runs: 4x the console's default, so more presses overlap a poll
 TARGET_POINTS = 20_000
 BIG_GROUP = 2_000  # rows of the big point-table group
@@ -487,7 +487,7 @@ async def part_discovery_runtime(devices: int) -> dict:
 
 
 async def part_discovery_app(devices: int) -> dict:
-    from aso_console.panes import explore as app_module
+    from aso_console import site_loader as app_module
     from aso_runtime.bacnet.local import drop_virtual_network
 
     assert app_module.POINT_LOADS_IN_PARALLEL == POINT_LOADS_IN_PARALLEL, "mirror the app's parallelism"

@@ -20,7 +20,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Input
 
 from aso_runtime.bacnet import (
     BacnetError,
@@ -28,12 +27,11 @@ from aso_runtime.bacnet import (
     is_commandable,
     parse_object_id,
     who_is_router_to_network,
-    who_is_stream,
 )
 
 from ..cov import CovWatcher
 from ..live import LivePoller
-from ..liveness import QUIET_BEFORE_CHECK, Liveness
+from ..liveness import QUIET_BEFORE_CHECK
 from ..messages import Pane
 from ..runtime import ConsoleRuntime
 from ..site import Site
@@ -42,12 +40,12 @@ from ..widgets.device_tree import DeviceTree, NodeData
 from ..widgets.info_line import InfoLine
 from ..widgets.point_table import PointTable
 from ..widgets.priority_panel import PriorityPanel, SlotTable
+from ..widgets.site_navigator import SiteNavigator
 from ..screens.confirm import TypeToConfirm
 from ..screens.write_modal import WriteRequest, WriteScreen
 
 log = logging.getLogger("aso.console")
 
-POINT_LOADS_IN_PARALLEL = 8
 NARROW = 100  # columns below which the tree and the points take turns at full width
 SHORT = 34  # rows below which the priority array shares the height with the points (and scrolls)
 FIRST_HINT = "Enter opens a device, Tab goes to its points, w writes, ? shows every key"
@@ -73,7 +71,6 @@ class ExplorePane(Pane):
         self.poll_interval = poll_interval
         self.poller = LivePoller(self.client, site)
         self.loader = SiteLoader(self.client, site)
-        self.liveness = Liveness(self.client, site)
         self.liveness_quiet = QUIET_BEFORE_CHECK  # s without news from a device before it is asked
         self.cov = CovWatcher(self.client, site, self._cov_changed)
         self.tree_complete = asyncio.Event()  # set when a discovery has read every device's points
@@ -84,14 +81,10 @@ class ExplorePane(Pane):
         self._poll_worker = None
         self._check_worker = None
         self._table_view: tuple | None = None
-        self._filter_timer = None
-        self._point_loads = asyncio.Semaphore(POINT_LOADS_IN_PARALLEL)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            with Vertical(id="left"):
-                yield Input(placeholder="filter: name or id (esc to clear)", id="filter", classes="hidden")
-                yield DeviceTree(self.site, id="tree")
+            yield SiteNavigator(self.site, id="left")
             with Vertical(id="right"):
                 yield InfoLine(id="details")
                 yield PointTable(id="points")
@@ -102,7 +95,7 @@ class ExplorePane(Pane):
         self.points = self.query_one(PointTable)
         self.panel = self.query_one(PriorityPanel)
         self.details = self.query_one("#details", InfoLine)
-        self.filter_box = self.query_one("#filter", Input)
+        self.navigator = self.query_one(SiteNavigator)
         self.set_interval(0.25, self._flush_tree)
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(0.1, self._flush_cov)
@@ -158,35 +151,14 @@ class ExplorePane(Pane):
         self.discovery_started = self.discovery_started or started
         self.tree_complete.clear()
         self.status("Who-Is: waiting for I-Am...", busy=True)
-        found, loads = [], []
-        own = self.client.own_device
-        if own is not None and own.instance not in self.site.devices:
-            # Our own device (the kill switch, the ASOs' points) never answers our Who-Is.
-            self.site.add(own)
-            self._queue_tree(own.instance, "add")
-            loads.append(asyncio.create_task(self._load_device(own.instance)))
-        try:
-            async for info in who_is_stream(self.client, low, high, address=address, network=network):
-                device = self.site.add(info)
-                self.liveness.heard(device.instance)
-                self._queue_tree(device.instance, "add")
-                found.append(device)
-                # Read its name and points now, while other I-Ams still arrive.
-                loads.append(asyncio.create_task(self._load_device(device.instance)))
-                self.status(f"Who-Is: {len(found)} device(s)...", busy=True)
-            log.info("who-is: %d device(s) in %.0f ms", len(found), (time.monotonic() - started) * 1000)
-            self.status(f"{len(found)} device(s); reading names and point lists...", busy=True)
-            await asyncio.gather(*loads)
-        finally:
-            for load in loads:  # a new Who-Is (or a failure) cancels what is left of this one
-                load.cancel()
+        found = await self.loader.discover(low, high, address=address, network=network,
+                                           changed=self._queue_tree, status=self.status)
         # Devices found before that did not answer this Who-Is: ask them directly, so the
         # tree and the status line say which are really gone.
-        answered = {d.instance for d in found}
-        silent = [i for i in self.site.devices if i not in answered]
+        silent = [i for i in self.site.devices if i not in found and i != self._own_instance]
         if silent:
             self.status(f"{len(found)} device(s) answered; checking {len(silent)} known from before...", busy=True)
-            self._devices_changed(await self.liveness.check(silent))
+            self._devices_changed(await self.loader.liveness.check(silent))
         self._flush_tree()
         self.discovery_seconds = time.monotonic() - started
         gc.freeze()  # the site model is long-lived: keep it out of full collections
@@ -197,6 +169,11 @@ class ExplorePane(Pane):
             self.notify(f"No device answered the Who-Is{known}. Check --address/--foreign, or F2 and "
                         "`whois ADDRESS`.", severity="warning", title="Who-Is")
 
+    @property
+    def _own_instance(self) -> int | None:
+        own = self.client.own_device
+        return own.instance if own is not None else None
+
     def summary(self) -> str:
         summary = f"{len(self.site.devices)} device(s), {self.site.point_count()} point(s)"
         if self.discovery_seconds is not None:
@@ -204,15 +181,6 @@ class ExplorePane(Pane):
         offline = sum(1 for d in self.site.devices.values() if d.offline)
         return summary + (f", {offline} offline" if offline else "")
 
-    async def _load_device(self, instance: int) -> None:
-        async with self._point_loads:
-            await self.loader.details(instance)
-            self._queue_tree(instance, "label")
-            await self.load_points_now(instance)
-
-    async def load_points_now(self, instance: int) -> None:
-        await self.loader.points(instance)
-        self._queue_tree(instance, "points")
 
     def _queue_tree(self, instance: int, change: str) -> None:
         """Tree changes wait for the next flush: during discovery every I-Am,
@@ -243,7 +211,8 @@ class ExplorePane(Pane):
 
     @work(group="points", exit_on_error=False, name="Point list")
     async def load_points(self, instance: int) -> None:
-        await self.load_points_now(instance)
+        await self.loader.points(instance)
+        self._queue_tree(instance, "points")
 
     # ----- selection --------------------------------------------------------------------------------
 
@@ -356,7 +325,7 @@ class ExplorePane(Pane):
         for instance in {i for i, _ in points}:
             device = self.site.devices.get(instance)
             if device is not None and not device.offline:
-                self.liveness.heard(instance)
+                self.loader.liveness.heard(instance)
         with self.app.batch_update():
             for instance, object_id in changed:
                 self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
@@ -365,11 +334,11 @@ class ExplorePane(Pane):
     def check_quiet_devices(self) -> None:
         """Ask every device not heard from lately whether it is still there (skipped while a check runs)."""
         if self.tree_complete.is_set() and (self._check_worker is None or not self._check_worker.is_running):
-            self._check_worker = self._check_devices(self.liveness.quiet(self.liveness_quiet))
+            self._check_worker = self._check_devices(self.loader.liveness.quiet(self.liveness_quiet))
 
     @work(group="liveness", exit_on_error=False, name="Device check")
     async def _check_devices(self, instances: list[int]) -> None:
-        self._devices_changed(await self.liveness.check(instances))
+        self._devices_changed(await self.loader.liveness.check(instances))
 
     def _devices_changed(self, instances: list[int]) -> None:
         """Devices that went offline or came back: tree labels, their rows, the details line."""
@@ -440,36 +409,10 @@ class ExplorePane(Pane):
         self.notify(f"Released {object_id} at priority {priority}", title="Released")
         self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
 
-    # ----- filter ---------------------------------------------------------------------------------------
+    # ----- filter (the navigator owns it) ------------------------------------------------------------
 
     def open_filter(self) -> None:
-        self.filter_box.remove_class("hidden")
-        self.filter_box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        # Debounced: typing "zone temp" filters once, not nine times.
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
-
-    def _apply_filter(self, text: str) -> None:
-        matches = self.device_tree.apply_filter(text)
-        if text.strip():
-            self.status(f"filter {text.strip()!r}: {matches} point(s)")
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.device_tree.focus()
+        self.navigator.open_filter()
 
     def close_filter(self) -> bool:
-        """Esc: clear and hide the filter; False if it was not open."""
-        if self.filter_box.has_class("hidden"):
-            return False
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self.filter_box.value = ""
-        self.filter_box.add_class("hidden")
-        self.device_tree.apply_filter("")
-        self.device_tree.focus()
-        return True
+        return self.navigator.close_filter()
