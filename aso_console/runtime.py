@@ -1,7 +1,7 @@
 """What the console drives: the BACnet client, the ASO runner, and (demo) the simulator.
 
 The runtime owns the BACnet application and its lifetime; the Textual app is
-only a view over it (see shared/STYLE.md). ``open_runtime`` builds it inside
+only a view over it. ``open_runtime`` builds it inside
 the running loop, ``ConsoleRuntime.close`` stops ASOs (releasing their
 overrides) before closing the application.
 """

@@ -196,7 +196,7 @@ async def test_a_failing_served_point_update_is_logged_once_and_never_faults_the
     def broken_listener(old, new):  # noqa: ANN001
         raise TypeError("unsupported operand type(s) for -: 'Real' and 'NoneType'")
 
-    # Listens as COV algorithms do: a property monitor, run inside every change (see BACNET-NOTES).
+    # Listens as COV algorithms do: a property monitor, run inside every change.
     host.aso.points.heartbeat.watch(broken_listener)
     steps = host.aso.steps
     await until(lambda: host.aso.steps >= steps + 5 or host.aso.faults, what="five more steps")

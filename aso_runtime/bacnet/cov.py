@@ -4,7 +4,7 @@
         async for change in changes:          # CovChange(object_id, property, value)
             print(change.property, change.value)
 
-The bacpypes3 pitfalls are handled here (BACNET-NOTES):
+The bacpypes3 0.0.110 pitfalls (measured) are handled here:
 
 - the monitored id is built as an ObjectIdentifier from (type number,
   instance); a string subscribes but every notification is then dropped;

@@ -73,7 +73,7 @@ class ObjectType:
     kind: ValueKind = ValueKind.OTHER
     reads: tuple[str, ...] = ()
     # bacpypes3 0.0.110 has no class for the type: one such object inside an
-    # RPM answer makes the whole answer fail to decode (BACNET-NOTES).
+    # RPM answer makes the whole answer fail to decode (measured on 0.0.110).
     batch_safe: bool = True
 
     @property

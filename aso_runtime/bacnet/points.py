@@ -30,7 +30,7 @@ def properties_for(object_type: str) -> list[str]:
 
 
 # What each object type is asked for comes from objecttypes.py: asking only for
-# what a type has, and batching, is what makes discovery fast (BACNET-NOTES).
+# what a type has, and batching, is what makes discovery fast (benchmarks/README.md).
 
 # Bytes an answer costs per object and per property, for sizing RPM batches
 # to a device's max APDU (object names dominate; 32 chars is typical).

@@ -12,7 +12,7 @@ alone until it is back in service. Nothing else is writable over the network
 (``bacnet/served.py``).
 
 The shipped ``*ObjectCmd`` classes of bacpypes3 are not used: they have no
-property monitors and no COV (see BACNET-NOTES). The local AnalogOutput and
+property monitors and no COV. The local AnalogOutput and
 BinaryOutput objects already mix in ``Commandable``; value objects get the
 mix here.
 
