@@ -261,15 +261,15 @@ def measured_app_class():
             self.encode_console = Console(file=io.StringIO(), force_terminal=True, color_system="256",
                                           legacy_windows=False, width=SIZE[0], height=SIZE[1])
 
+        async def on_load(self) -> None:
+            await super().on_load()  # the runtime is open; the panes (and discovery) are not mounted yet
+            if self.extra_ahu_points:
+                add_served_points(self.runtime.building, AHU, self.extra_ahu_points)
+
         def on_mount(self) -> None:
-            # Runs before AsoConsoleApp.on_mount (Textual calls each class's
-            # handler along the MRO), so after on_load opened the runtime and
-            # before discovery starts.
             self.mounted_at = time.monotonic()
             if GC_FREEZE:
                 gc.freeze()  # what-if (--gc-freeze): the suggestion in README-console.md
-            if self.extra_ahu_points:
-                add_served_points(self.runtime.building, AHU, self.extra_ahu_points)
 
         def _display(self, screen, renderable) -> None:
             super()._display(screen, renderable)
@@ -907,7 +907,8 @@ def pty_runs(devices: int, runs: int, tab_presses_n: int, tree_presses_n: int) -
 
     names = {spec.instance: spec.name for spec in building_specs(devices)}
     order = sorted(names)
-    details = {i: re.compile(re.escape(f"{i} {names[i]} ".encode()) + rb"\S+  Local network  vendor") for i in order}
+    details = {i: re.compile(re.escape(f"{i} {names[i]} ".encode()) + rb"\S+  (?:Local network|Network [0-9]+)  vendor")
+               for i in order}
     launches, tabs, moves = [], [], []
     rng = random.Random(4)
     for run in range(runs):
@@ -930,9 +931,12 @@ def pty_runs(devices: int, runs: int, tab_presses_n: int, tree_presses_n: int) -
                 console.drain(1.0)  # the first poll and the priority-array read settle
                 # Tree moves first (F1 leaves nothing focused): the new device's details line,
                 # shown with its point table.
-                text = plain(console.output)
-                current = max(order, key=lambda i: max((m.end() for m in details[i].finditer(text)), default=-1))
-                index = order.index(current)
+                # The cursor starts on the first device (the router's, on the demo site): walk
+                # down to the building's first device before measuring.
+                for _ in range(4):
+                    if console.key("down", lambda text: details[order[0]].search(text) is not None, 2.0):
+                        break
+                index = 0
                 step = 1
                 for _ in range(tree_presses_n):
                     if not 0 <= index + step < len(order):
