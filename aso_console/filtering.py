@@ -8,6 +8,7 @@ names containing the text); anything else matches names and ids containing it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from aso_runtime.bacnet import InvalidInput, ObjectInfo, parse_object_id
@@ -26,6 +27,12 @@ def point_matcher(text: str) -> Callable[[ObjectInfo], bool]:
     def matches(point: ObjectInfo) -> bool:
         if wanted is not None and point.object_id == wanted:
             return True
-        return needle in (point.name or "").lower() or needle in point.object_id
+        return needle in _folded(point.name or "") or needle in point.object_id
 
     return matches
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(name: str) -> str:
+    """A name in lower case, once: every keystroke compares it again (20,000 names on a big site)."""
+    return name.lower()

@@ -21,6 +21,9 @@ from aso_runtime.bacnet import parse_object_id, short_id
 from ..filtering import point_matcher
 from ..site import Site, SiteDevice
 
+FILTER_OPENS = 300  # point leaves a filter keystroke opens at most (the rest: groups with their counts)
+
+
 @dataclass(frozen=True)
 class NodeData:
     kind: str  # 'network', 'device', 'group', 'point', 'loading'
@@ -59,6 +62,8 @@ class DeviceTree(Tree[NodeData]):
         self.filter_text = ""
         self._match = point_matcher("")
         self._whole_devices: set[int] = set()  # devices the filter matched by name: all their points
+        self._open_budget = 0  # point leaves the filter may still open this keystroke
+        self._hits: dict[int, frozenset[str]] = {}  # what the filter matched, per device (computed once a keystroke)
         self._no_match: TreeNode[NodeData] | None = None
         self.show_root = False
         self.guide_depth = 2
@@ -115,7 +120,9 @@ class DeviceTree(Tree[NodeData]):
             node.set_label(self.device_label(device))
 
     def _matches(self, point, instance: int) -> bool:  # noqa: ANN001 (ObjectInfo)
-        return instance in self._whole_devices or self._match(point)
+        if not self.filter_text or instance in self._whole_devices:
+            return True
+        return point.object_id in self._hits.get(instance, ())
 
     def show_points(self, instance: int) -> None:
         """Fill a device node with its type groups; a group's points are added when it opens.
@@ -141,7 +148,11 @@ class DeviceTree(Tree[NodeData]):
             group = node.add(Text.assemble(type_row(object_type).plural, (f" ({groups[object_type]})", "dim")),
                              data=NodeData("group", instance, object_type))
             group.add_leaf(Text("...", style="dim"), data=NodeData("loading", instance))
-            if self.filter_text:
+            # A filter opens the groups that match, up to a budget of leaves per keystroke:
+            # thousands of matches would cost seconds of tree building; beyond the budget
+            # the groups show their counts and open on Enter.
+            if self.filter_text and groups[object_type] <= self._open_budget:
+                self._open_budget -= groups[object_type]
                 self.fill_group(group)
                 group.expand()
 
@@ -172,6 +183,8 @@ class DeviceTree(Tree[NodeData]):
         """
         self.filter_text = text.strip()
         self._match = point_matcher(self.filter_text)
+        self._open_budget = FILTER_OPENS
+        self._hits = {}
         needle = self.filter_text.lower()
         shown: dict[int, frozenset[str] | None] = {}
         self._whole_devices = set()
@@ -181,6 +194,7 @@ class DeviceTree(Tree[NodeData]):
                 shown[instance] = None
                 continue
             hits = frozenset(p.object_id for p in (device.points or {}).values() if self._match(p))
+            self._hits[instance] = hits
             if needle in f"{instance} {device.name or ''}".lower():
                 self._whole_devices.add(instance)
                 shown[instance] = frozenset((device.points or {}).keys())
