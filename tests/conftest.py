@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from aso_runtime.aso import AsoRunner, Ledger
 from aso_runtime.bacnet import open_client
 from aso_runtime.bacnet.local import (
     close_application,
@@ -54,6 +55,25 @@ async def field_device(vlan_name):
     app = serve_field_device(vlan_name, 2, 1001)
     yield app
     await close_application(app)
+
+
+@pytest.fixture
+async def host(vlan_name, field_device, tmp_path):
+    """An ASO host: our client at MAC 1 (device 599) with its runner, its journal in tmp."""
+    client = await open_client(vlan=vlan_name, mac=1, instance=599, name="aso-host", timeout=1.0)
+    runner = AsoRunner(client, ledger=Ledger.open(tmp_path / "ledger"), capture_prints=True)
+    await runner.open()
+    yield runner
+    await runner.close()
+    await client.close()
+
+
+@pytest.fixture
+async def operator(vlan_name, field_device):
+    """A separate BACnet client, like a BAS front end or a technician's tool."""
+    client = await open_client(vlan=vlan_name, mac=9, instance=777, name="operator", timeout=1.0)
+    yield client
+    await client.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from aso_runtime import Aso, AsoRunner, EasyASO
+from aso_runtime import Aso, EasyASO
 from aso_runtime.aso import AsoNotRunning, Ledger, RestartPolicy, ScriptError, load_aso_class, release_orphans
 from aso_runtime.bacnet import InvalidInput, open_client
 
@@ -50,25 +50,6 @@ def journal_of_a_dead_host(directory, writes) -> None:
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
-
-
-@pytest.fixture
-async def host(vlan_name, field_device, tmp_path):
-    """An ASO host: our client at MAC 1 (device 599) with its runner."""
-    client = await open_client(vlan=vlan_name, mac=1, instance=599, name="aso-host", timeout=1.0)
-    runner = AsoRunner(client, ledger=Ledger.open(tmp_path / "ledger"), capture_prints=True)
-    await runner.open()
-    yield runner
-    await runner.close()
-    await client.close()
-
-
-@pytest.fixture
-async def operator(vlan_name, field_device):
-    """A separate BACnet client, like a BAS front end or a technician's tool."""
-    client = await open_client(vlan=vlan_name, mac=9, instance=777, name="operator", timeout=1.0)
-    yield client
-    await client.close()
 
 
 async def slot(client, point: str, priority: int):

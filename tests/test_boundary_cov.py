@@ -49,13 +49,6 @@ def held(field_device) -> DeviceSubscriptions:
     return DeviceSubscriptions(field_device)
 
 
-@pytest.fixture
-async def operator(vlan_name, field_device):
-    client = await open_client(vlan=vlan_name, mac=9, instance=777, name="operator", timeout=1.0)
-    yield client
-    await client.close()
-
-
 async def next_value(changes, wanted, prop: str = "present-value", timeout: float = 3.0) -> CovChange:
     async def wait() -> CovChange:
         async for change in changes:

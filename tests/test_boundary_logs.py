@@ -12,9 +12,7 @@ import logging
 
 import pytest
 
-from aso_runtime import Aso, AsoRunner
-from aso_runtime.aso import Ledger
-from aso_runtime.bacnet import open_client
+from aso_runtime import Aso
 
 from .test_aso import DEVICE
 from .waiting import until
@@ -30,21 +28,11 @@ class Chatty(Aso):
         await self.bacnet_write(DEVICE, "av,1", 70.0)
 
 
-@pytest.fixture
-async def runner(vlan_name, field_device, tmp_path):
-    client = await open_client(vlan=vlan_name, mac=1, instance=599, name="aso-host", timeout=1.0)
-    runner = AsoRunner(client, ledger=Ledger.open(tmp_path / "ledger"), capture_prints=True)
-    await runner.open()
-    yield runner
-    await runner.close()
-    await client.close()
-
-
 @pytest.mark.parametrize("name", ["bacnet", "runtime", "console", "sim"])
-async def test_an_aso_named_like_the_framework_sees_only_its_own_lines(runner, name):
+async def test_an_aso_named_like_the_framework_sees_only_its_own_lines(host, name):
     lines: list[str] = []
-    runner.events.on_event(lambda e: lines.append(e.message) if e.kind == "log" and e.aso == name else None)
-    instance = runner.load(Chatty, name=name)
+    host.events.on_event(lambda e: lines.append(e.message) if e.kind == "log" and e.aso == name else None)
+    instance = host.load(Chatty, name=name)
     instance.start()
     await until(lambda: instance.steps >= 2, what="two steps, each with a write")
     logging.getLogger(f"aso.{name}").warning("a line of the framework's own %s logger", name)

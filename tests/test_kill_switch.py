@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from aso_runtime import Aso, AsoRunner
 from aso_runtime.aso import Ledger
@@ -39,13 +38,6 @@ async def open_host(vlan_name, tmp_path) -> AsoRunner:
 async def close_host(runner: AsoRunner) -> None:
     await runner.close()
     await runner.client.close()
-
-
-@pytest.fixture
-async def operator(vlan_name, field_device):
-    client = await open_client(vlan=vlan_name, mac=9, instance=777, name="operator", timeout=1.0)
-    yield client
-    await client.close()
 
 
 async def test_an_operators_off_survives_a_restart(vlan_name, field_device, operator, tmp_path):
