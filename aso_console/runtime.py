@@ -9,7 +9,7 @@ overrides) before closing the application.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aso_runtime.aso import AsoRunner
@@ -50,7 +50,6 @@ class ConsoleRuntime:
     runner: AsoRunner
     options: ConsoleOptions
     building: Any = None  # SimulatedBuilding in demo mode
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def read_only(self) -> bool:
