@@ -51,7 +51,7 @@ async def test_80x24_points_take_the_whole_width_and_names_fit(cleanup_vlans):
         table = app.query_one(PointTable)
         table.focus()
         await pilot.pause()
-        name_width = next(column.width for column in table.columns.values() if str(column.label) == "Name")
+        name_width = dict(table.column_widths())["Name"]
         assert name_width >= 25  # "AHU-1 Supply Fan Speed Command" is 29; it was 11
         await pilot.press("escape")  # back to the tree, which gets the width back
         await pilot.pause()
