@@ -356,8 +356,8 @@ async def settle(app, seconds: float = 0.3) -> None:
 
 def tree_watches(app, tree, start) -> dict:
     return {
-        "echo": lambda: tree.cursor_node is not start,
-        "selection": lambda: (tree.cursor_node is not start and tree.cursor_node is not None
+        "echo": lambda: tree.cursor_node != start,
+        "selection": lambda: (tree.cursor_node != start and tree.cursor_node is not None
                               and app.explore.selection == tree.cursor_node.data),
     }
 
@@ -645,7 +645,7 @@ async def part_big_table(devices: int, presses: int) -> dict:
             tree.focus()
             for _ in range(max(10, presses // 5)):
                 for key, target, sink in (("up", before, out_of_big), ("down", big, into_big)):
-                    watches = {"echo": lambda target=target: tree.cursor_node is target,
+                    watches = {"echo": lambda target=target: tree.cursor_node == target,
                                "selection": lambda target=target: app.explore.selection == target.data}
                     result = await press(app, key, watches, timeout=10.0)
                     sink.append(result["selection"])
@@ -769,7 +769,7 @@ async def part_memory(devices: int, presses: int) -> dict:
             out["rss_mb"]["plus_2000_row_table"] = rss_mb()
 
             began = time.monotonic()
-            tree.root.expand_all()
+            tree.expand_all()
             await app.next_frame(30)
             out["expand_all_seconds"] = round(time.monotonic() - began, 3)
             out["tree_lines"] = tree.last_line + 1

@@ -18,7 +18,9 @@ HELP = """\
 | F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
 | Ctrl+C | anywhere | quit (same as q) |
 | / | anywhere | filter the tree by point name or id (Esc clears) |
-| arrows, Enter | tree | move, expand a device (points load on expand); Enter on a point goes to it |
+| Up / Down, PgUp / PgDn, Home / End | tree, tables | move the cursor |
+| Right / Left | tree | open (points load when a device opens) / close, or to the first child / the parent |
+| Enter / Space | tree | open or close; Enter on a point goes to its row |
 | Tab / Esc | tree / points | go to the points / back to the tree (below 100 columns they take turns on screen) |
 | Tab / Shift+Tab | anywhere | next / previous pane |
 | w | point table | write the point (modal, default priority 8) |

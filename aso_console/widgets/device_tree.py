@@ -1,45 +1,112 @@
 """The site tree: network, then device, then object-type groups, then objects.
 
-Object lists load lazily: expanding a device asks the app (via a message)
-to read its points in a worker. ``/`` filters by name or id across the
-points already loaded, keeping their devices and groups as context.
+It draws only the lines on screen (Textual's Line API) from the site
+outline (:mod:`aso_console.site_outline`): a 20,000-point site costs no
+widget per point, and a filter keystroke or a device's point list arriving
+only recomputes which lines exist. Object lists load lazily: opening a
+device whose points are not read yet asks the pane (a message) to read them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from aso_runtime.bacnet import object_type as type_row
-from aso_runtime.bacnet import parse_object_id, short_id
+from aso_runtime.bacnet import short_id
 
-from ..filtering import point_matcher
 from ..site import Site, SiteDevice
+from ..site_outline import ROOT, Line, NodeData, SiteOutline
 
-FILTER_OPENS = 300  # point leaves a filter keystroke opens at most (the rest: groups with their counts)
+__all__ = ["DeviceTree", "NodeData", "SiteNode"]
+
+OPEN_ICON, CLOSED_ICON = "▼ ", "▶ "
+TOGGLE = Style(meta={"toggle": True})
 
 
 @dataclass(frozen=True)
-class NodeData:
-    kind: str  # 'network', 'device', 'group', 'point', 'loading'
-    instance: int | None = None
-    object_type: str | None = None
-    object_id: str | None = None
+class SiteNode:
+    """A handle on one node of the tree (tests and benchmarks look through it)."""
+
+    tree: DeviceTree
+    data: NodeData
+
+    @property
+    def label(self) -> Text:
+        return self.tree.label(self.data)
+
+    @property
+    def children(self) -> list[SiteNode]:
+        return [SiteNode(self.tree, child) for child in self.tree.outline.children(self.data)]
+
+    @property
+    def is_expanded(self) -> bool:
+        return self.tree.outline.is_open(self.data)
+
+    def expand(self) -> None:
+        self.tree.set_open(self.data, True)
+
+    def collapse(self) -> None:
+        self.tree.set_open(self.data, False)
 
 
-class DeviceTree(Tree[NodeData]):
+class DeviceTree(ScrollView, can_focus=True):
     """Devices stream in as their I-Ams arrive; points load on expand."""
 
     BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="tree.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="tree.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="tree.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="tree.page-down"),
+        Binding("home", "first", "First", show=False, id="tree.first"),
+        Binding("end", "last", "Last", show=False, id="tree.last"),
+        Binding("left", "close_or_parent", "Close", show=False, id="tree.close"),
+        Binding("right", "open_or_child", "Open", show=False, id="tree.open"),
+        Binding("shift+left", "parent", "Parent", show=False, id="tree.parent"),
+        Binding("enter", "select", "Open", show=False, id="tree.select"),
+        Binding("space", "toggle", "Toggle", show=False, id="tree.toggle"),
         Binding("r", "refresh_device", "Reload", id="tree.reload"),
         # Tab goes to the points (in the narrow layout they are not on screen to be tabbed to).
         Binding("tab", "open_points", "Points", show=False, id="tree.points"),
     ]
+
+    COMPONENT_CLASSES = {"device-tree--cursor", "device-tree--guides", "device-tree--hover"}
+
+    DEFAULT_CSS = """
+    DeviceTree {
+        background: $surface;
+        color: $foreground;
+        & > .device-tree--guides { color: $surface-lighten-2; }
+        & > .device-tree--cursor {
+            text-style: $block-cursor-blurred-text-style;
+            background: $block-cursor-blurred-background;
+        }
+        & > .device-tree--hover { background: $block-hover-background; }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .device-tree--cursor {
+                color: $block-cursor-foreground;
+                background: $block-cursor-background;
+                text-style: $block-cursor-text-style;
+            }
+            & > .device-tree--guides { color: $surface-lighten-3; }
+        }
+        &:light > .device-tree--guides { color: $surface-darken-1; }
+    }
+    DeviceTree:ansi {
+        color: ansi_default;
+        & > .device-tree--guides { color: $ansi-background; }
+        &:nocolor > .device-tree--cursor { text-style: reverse; }
+    }
+    """
 
     class LoadPoints(Message):
         def __init__(self, instance: int) -> None:
@@ -57,33 +124,269 @@ class DeviceTree(Tree[NodeData]):
         """Enter on a point, or Tab: go to the points (the row and its priority array)."""
 
     def __init__(self, site: Site, **kwargs) -> None:
-        super().__init__("BACnet site", data=NodeData("site"), **kwargs)
+        super().__init__(**kwargs)
         self.site = site
-        self.filter_text = ""
-        self._match = point_matcher("")
-        self._whole_devices: set[int] = set()  # devices the filter matched by name: all their points
-        self._open_budget = 0  # point leaves the filter may still open this keystroke
-        self._hits: dict[int, frozenset[str]] = {}  # what the filter matched, per device (computed once a keystroke)
-        self._no_match: TreeNode[NodeData] | None = None
-        self.show_root = False
-        self.guide_depth = 2
-        self._networks: dict[str, TreeNode[NodeData]] = {}
-        self._devices: dict[int, TreeNode[NodeData]] = {}
-        self._cursor_placed = False
-        self._shown: dict[int, frozenset[str] | None] = {}  # what the filter last left visible
+        self.outline = SiteOutline(site)
+        self.cursor_data: NodeData | None = None
+        self.cursor_line = 0
+        self.hover_line = -1
+        self._built_for: list[Line] | None = None
 
-    def _place_cursor(self) -> None:
-        cursor = self.cursor_node
-        if self._devices and (cursor is None or cursor.data is None or cursor.data.kind in ("network", "site")):
-            self.move_cursor(self._devices[min(self._devices)])
+    # ----- what the pane tells the tree ---------------------------------------------------------------
 
-    # ----- building ----------------------------------------------------------------
+    @property
+    def filter_text(self) -> str:
+        return self.outline.query.text
 
-    def _network_node(self, device: SiteDevice) -> TreeNode[NodeData]:
-        key = device.network_label
-        if key not in self._networks:
-            self._networks[key] = self.root.add(key, data=NodeData("network"), expand=True)
-        return self._networks[key]
+    def add_device(self, device: SiteDevice) -> None:
+        """Add or relabel a device (devices are kept sorted by instance)."""
+        self.outline.add_device(device.instance)
+        self.refresh()
+
+    def relabel(self, instance: int) -> None:
+        self.refresh()  # labels are drawn from the site; only the lines on screen are drawn again
+
+    def show_points(self, instance: int) -> None:
+        """The device's point list arrived (or was read again)."""
+        self.outline.points_changed(instance)
+        self.refresh()
+
+    def apply_filter(self, text: str) -> int:
+        """Show only devices and points matching ``text``; returns how many points match.
+
+        A device matches by its instance or name (then all its points show) or
+        through its points; the rest leave the tree until the filter is cleared,
+        which brings the technician's own tree back with the cursor's node in it.
+        """
+        if not text.strip() and self.cursor_data is not None:
+            self.outline.opened.update(self.outline.ancestors(self.cursor_data))
+        matches = self.outline.set_filter(text)
+        self._sync()
+        self.scroll_to_cursor()
+        return matches
+
+    def set_open(self, data: NodeData, is_open: bool) -> None:
+        self.outline.set_open(data, is_open)
+        if is_open and data.kind == "device":
+            device = self.site.devices.get(data.instance)
+            if device is not None and device.points is None:
+                self.post_message(self.LoadPoints(data.instance))
+        self.refresh()
+
+    def expand_all(self) -> None:
+        """Open every network, device and group (points not read yet are asked for)."""
+        pending = [ROOT]
+        while pending:
+            node = pending.pop()
+            for child in self.outline.children(node):
+                if child.kind in ("network", "device", "group"):
+                    self.set_open(child, True)
+                    pending.append(child)
+
+    def select_point(self, instance: int, object_id: str) -> bool:
+        """Move the cursor to a point (opening its device and group); False if the tree has no such line."""
+        point = self.site.point(instance, object_id)
+        if point is None or not self.outline.has_device(instance):
+            return False
+        data = NodeData("point", instance, point.object_type, point.object_id)
+        self.outline.reveal(data)
+        if self.outline.index_of(data) is None:
+            return False  # the filter hides it
+        self.move_cursor(data)
+        return True
+
+    # ----- nodes --------------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> SiteNode:
+        return SiteNode(self, ROOT)
+
+    @property
+    def cursor_node(self) -> SiteNode | None:
+        self._sync()
+        return SiteNode(self, self.cursor_data) if self.cursor_data is not None else None
+
+    def device_node(self, instance: int) -> SiteNode | None:
+        return SiteNode(self, NodeData("device", instance)) if self.outline.has_device(instance) else None
+
+    @property
+    def last_line(self) -> int:
+        return len(self.outline.lines) - 1
+
+    def move_cursor(self, node: SiteNode | NodeData | None) -> None:
+        data = node.data if isinstance(node, SiteNode) else node
+        if data is None:
+            return
+        self.outline.reveal(data)
+        self._sync()
+        line = self.outline.index_of(data)
+        if line is not None:
+            self._set_cursor(line)
+
+    # ----- the cursor ---------------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """After the lines changed: the cursor stays on its node (or the nearest one still shown)."""
+        lines = self.outline.lines
+        if lines is self._built_for:
+            return
+        self._built_for = lines
+        self.virtual_size = Size(self.size.width, len(lines))
+        line = self.outline.index_of(self.cursor_data)
+        if line is None and self.cursor_data is not None:
+            line = next((self.outline.index_of(a) for a in reversed(self.outline.ancestors(self.cursor_data))
+                         if self.outline.index_of(a) is not None), None)
+        if line is None:
+            line = self._first_device_line(lines) if self.cursor_data is None else self.cursor_line
+        self._set_cursor(max(0, min(line, len(lines) - 1)), scroll=False)
+
+    @staticmethod
+    def _first_device_line(lines: list[Line]) -> int:
+        # A technician starts on the first device, not on the network heading.
+        return next((number for number, line in enumerate(lines) if line.data.kind == "device"), 0)
+
+    def _set_cursor(self, line: int, scroll: bool = True) -> None:
+        lines = self.outline.lines
+        if not lines:
+            self.cursor_data = None
+            return
+        line = max(0, min(line, len(lines) - 1))
+        data = lines[line].data
+        if self.cursor_data is None and data.kind == "network":
+            return  # nothing to show yet: wait for a device to start on
+        self.cursor_line = line
+        if scroll:
+            self.scroll_to_cursor()
+        if data != self.cursor_data:
+            self.cursor_data = data
+            self.post_message(self.Chosen(data))
+        self.refresh()
+
+    def scroll_to_cursor(self) -> None:
+        self.scroll_to_region(Region(0, self.cursor_line, max(1, self.size.width), 1), animate=False, force=True)
+
+    @property
+    def _cursor_line_data(self) -> Line | None:
+        self._sync()
+        lines = self.outline.lines
+        return lines[self.cursor_line] if 0 <= self.cursor_line < len(lines) else None
+
+    # ----- keys and mouse -----------------------------------------------------------------------------
+
+    def action_cursor(self, step: int) -> None:
+        self._sync()
+        self._set_cursor(self.cursor_line + step)
+
+    def action_page(self, direction: int) -> None:
+        self._sync()
+        self._set_cursor(self.cursor_line + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self.outline.lines) - 1)
+
+    def action_close_or_parent(self) -> None:
+        line = self._cursor_line_data
+        if line is None:
+            return
+        if line.expanded:
+            self.set_open(line.data, False)
+        else:
+            self.action_parent()
+
+    def action_open_or_child(self) -> None:
+        line = self._cursor_line_data
+        if line is None or not line.expandable:
+            return
+        if not line.expanded:
+            self.set_open(line.data, True)
+        else:
+            self.action_cursor(1)
+
+    def action_parent(self) -> None:
+        if self.cursor_data is not None:
+            parent = self.outline.parent(self.cursor_data)
+            if parent is not None and parent.kind != "site":
+                self.move_cursor(parent)
+
+    def action_select(self) -> None:
+        line = self._cursor_line_data
+        if line is None:
+            return
+        if line.data.kind == "point":
+            self.post_message(self.PointOpened())
+        elif line.expandable:
+            self.set_open(line.data, not line.expanded)
+
+    def action_toggle(self) -> None:
+        line = self._cursor_line_data
+        if line is not None and line.expandable:
+            self.set_open(line.data, not line.expanded)
+
+    def action_open_points(self) -> None:
+        self.post_message(self.PointOpened())
+
+    def action_refresh_device(self) -> None:
+        if self.cursor_data is not None and self.cursor_data.instance is not None:
+            self.post_message(self.LoadPoints(self.cursor_data.instance))
+
+    def on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        if "line" not in meta:
+            return
+        self._sync()
+        lines = self.outline.lines
+        if not 0 <= meta["line"] < len(lines):
+            return
+        if meta.get("toggle"):
+            line = lines[meta["line"]]
+            self.set_open(line.data, not line.expanded)
+            return
+        self._set_cursor(meta["line"])
+        self.action_select()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        line = event.style.meta.get("line", -1)
+        if line != self.hover_line:
+            self.hover_line = line
+            self.refresh()
+
+    def on_leave(self) -> None:
+        self.hover_line = -1
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._built_for = None  # the virtual width follows the widget's
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ----- drawing ----------------------------------------------------------------------------------------
+
+    def label(self, data: NodeData) -> Text:
+        kind = data.kind
+        if kind == "network":
+            return Text(data.network or "")
+        if kind == "device":
+            return self.device_label(self.site.devices[data.instance])
+        if kind == "group":
+            count = len(self.outline.groups(data.instance).get(data.object_type, ()))
+            return Text.assemble(type_row(data.object_type).plural, (f" ({count})", "dim"))
+        if kind == "point":
+            point = self.site.point(data.instance, data.object_id)
+            return Text.assemble((short_id(data.object_id), "dim"), " ", (point.name if point else "") or "")
+        if data.instance is None:  # the filter's answer when nothing matches
+            return Text(f"no point or device matches {self.filter_text!r} (Esc clears)", style="italic yellow")
+        device = self.site.devices.get(data.instance)
+        if device is None or device.points is None:
+            return Text("loading points...", style="dim italic")
+        return Text(device.error or "no points", style="dim italic")
 
     def device_label(self, device: SiteDevice) -> Text:
         label = Text(str(device.instance), style="bold")
@@ -95,191 +398,31 @@ class DeviceTree(Tree[NodeData]):
             label.append(f" ({len(device.points)})", style="dim")
         return label
 
-    def add_device(self, device: SiteDevice) -> None:
-        """Add or relabel a device (devices are kept sorted by instance)."""
-        node = self._devices.get(device.instance)
-        if node is not None:
-            node.set_label(self.device_label(device))
-            return
-        parent = self._network_node(device)
-        siblings = [c for c in parent.children if c.data and c.data.kind == "device"]
-        before = next((c for c in siblings if c.data.instance > device.instance), None)
-        node = parent.add(self.device_label(device), data=NodeData("device", device.instance),
-                          before=before, allow_expand=True)
-        node.add_leaf(Text("loading points...", style="dim italic"), data=NodeData("loading", device.instance))
-        self._devices[device.instance] = node
-        # Start the technician on the first device, not on the network heading.
-        if not self._cursor_placed:
-            self._cursor_placed = True
-            self.call_after_refresh(self._place_cursor)
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._sync()
+        return super().render_lines(crop)
 
-    def relabel(self, instance: int) -> None:
-        device = self.site.devices.get(instance)
-        node = self._devices.get(instance)
-        if device is not None and node is not None:
-            node.set_label(self.device_label(device))
-
-    def _matches(self, point, instance: int) -> bool:  # noqa: ANN001 (ObjectInfo)
-        if not self.filter_text or instance in self._whole_devices:
-            return True
-        return point.object_id in self._hits.get(instance, ())
-
-    def show_points(self, instance: int) -> None:
-        """Fill a device node with its type groups; a group's points are added when it opens.
-
-        Building every leaf up front costs tens of thousands of nodes on a big
-        site (and again on every filter keystroke); groups are cheap.
-        """
-        device = self.site.devices[instance]
-        node = self._devices.get(instance)
-        if node is None:
-            return
-        self._shown.pop(instance, None)
-        node.remove_children()
-        node.set_label(self.device_label(device))
-        if not device.points:
-            node.add_leaf(Text(device.error or "no points", style="dim italic"), data=NodeData("loading", instance))
-            return
-        groups: dict[str, int] = {}
-        for point in device.points.values():
-            if self._matches(point, instance):
-                groups[point.object_type] = groups.get(point.object_type, 0) + 1
-        for object_type in sorted(groups, key=lambda name: type_row(name).number):
-            group = node.add(Text.assemble(type_row(object_type).plural, (f" ({groups[object_type]})", "dim")),
-                             data=NodeData("group", instance, object_type))
-            group.add_leaf(Text("...", style="dim"), data=NodeData("loading", instance))
-            # A filter opens the groups that match, up to a budget of leaves per keystroke:
-            # thousands of matches would cost seconds of tree building; beyond the budget
-            # the groups show their counts and open on Enter.
-            if self.filter_text and groups[object_type] <= self._open_budget:
-                self._open_budget -= groups[object_type]
-                self.fill_group(group)
-                group.expand()
-
-    def fill_group(self, group: TreeNode[NodeData]) -> None:
-        """Add a group's point leaves (once, or again after the filter changed)."""
-        data = group.data
-        device = self.site.devices.get(data.instance)
-        if device is None or not device.points:
-            return
-        if getattr(group, "_filled_for", None) == self.filter_text:
-            return
-        group.remove_children()
-        points = [p for p in device.points.values()
-                  if p.object_type == data.object_type and self._matches(p, data.instance)]
-        for point in sorted(points, key=lambda p: p.oid):
-            group.add_leaf(Text.assemble((short_id(point.object_id), "dim"), " ", point.name or ""),
-                           data=NodeData("point", data.instance, data.object_type, point.object_id))
-        group._filled_for = self.filter_text
-
-    # ----- filtering ------------------------------------------------------------------
-
-    def apply_filter(self, text: str) -> int:
-        """Show only devices and points matching ``text``; returns how many points match.
-
-        A device matches by its instance or name (then all its points show)
-        or through its points; devices that match nothing leave the tree
-        until the filter is cleared, and no match at all says so.
-        """
-        self.filter_text = text.strip()
-        self._match = point_matcher(self.filter_text)
-        self._open_budget = FILTER_OPENS
-        self._hits = {}
-        needle = self.filter_text.lower()
-        shown: dict[int, frozenset[str] | None] = {}
-        self._whole_devices = set()
-        count = 0
-        for instance, device in self.site.devices.items():
-            if not needle:
-                shown[instance] = None
-                continue
-            hits = frozenset(p.object_id for p in (device.points or {}).values() if self._match(p))
-            self._hits[instance] = hits
-            if needle in f"{instance} {device.name or ''}".lower():
-                self._whole_devices.add(instance)
-                shown[instance] = frozenset((device.points or {}).keys())
-            elif hits:
-                shown[instance] = hits
-            count += len(hits)
-        with self.app.batch_update():
-            self._show_devices(shown)
-        return count
-
-    def _show_devices(self, shown: dict[int, frozenset[str] | None]) -> None:
-        if self._no_match is not None:
-            self._no_match.remove()
-            self._no_match = None
-        for instance in [i for i in self._devices if i not in shown]:
-            self._devices.pop(instance).remove()
-            self._shown.pop(instance, None)
-        for instance in sorted(shown):
-            device = self.site.devices[instance]
-            if instance not in self._devices:
-                self.add_device(device)
-            # Rebuild a device only when what it shows changed (a keystroke on a
-            # big site would otherwise rebuild every device).
-            if device.points is not None and self._shown.get(instance, "unset") != shown[instance]:
-                self.show_points(instance)
-                self._shown[instance] = shown[instance]
-            node = self._devices[instance]
-            if self.filter_text:
-                node.expand()
-        for network in list(self._networks.values()):
-            if self.filter_text and not any(c.data and c.data.kind == "device" for c in network.children):
-                network.collapse()
-            else:
-                network.expand()
-        if self.filter_text and not shown:
-            self._no_match = self.root.add_leaf(
-                Text(f"no point or device matches {self.filter_text!r} (Esc clears)", style="italic yellow"),
-                data=NodeData("loading"))
-
-    # ----- events ------------------------------------------------------------------------
-
-    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
-        data = event.node.data
-        if data and data.kind == "group":
-            self.fill_group(event.node)
-        if data and data.kind == "device":
-            device = self.site.devices.get(data.instance)
-            if device is not None and device.points is None:
-                self.post_message(self.LoadPoints(data.instance))
-
-    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
-        if event.node.data is not None:
-            self.post_message(self.Chosen(event.node.data))
-
-    def _on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
-        if event.node.data is not None and event.node.data.kind == "point":
-            self.post_message(self.PointOpened())
-
-    def action_open_points(self) -> None:
-        self.post_message(self.PointOpened())
-
-    def action_refresh_device(self) -> None:
-        node = self.cursor_node
-        while node is not None and (node.data is None or node.data.kind not in ("device",)):
-            node = node.parent
-        if node is not None and node.data is not None:
-            self.post_message(self.LoadPoints(node.data.instance))
-
-    def select_point(self, instance: int, object_id: str) -> bool:
-        """Move the cursor to a point (expanding its device and group)."""
-        node = self._devices.get(instance)
-        if node is None:
-            return False
-        node.expand()
-        for group in node.children:
-            if group.data is None or group.data.object_type != parse_object_id(object_id).type:
-                continue
-            self.fill_group(group)
-            for leaf in group.children:
-                if leaf.data and leaf.data.object_id == object_id:
-                    group.expand()
-                    # Expanded lines exist only after the next refresh.
-                    self.call_after_refresh(self.move_cursor, leaf)
-                    return True
-        return False
-
-    def device_node(self, instance: int) -> TreeNode[NodeData] | None:
-        return self._devices.get(instance)
+    def render_line(self, y: int) -> Strip:
+        number = self.scroll_offset.y + y
+        lines = self.outline.lines
+        width = self.size.width
+        base = self.rich_style
+        if number >= len(lines):
+            return Strip.blank(width, base)
+        line = lines[number]
+        line_style = base + Style(meta={"line": number})
+        if number == self.hover_line:
+            line_style += self.get_component_rich_style("device-tree--hover")
+        guides_style = self.get_component_rich_style("device-tree--guides", partial=True)
+        text = Text(style=line_style, no_wrap=True, overflow="ellipsis", end="")
+        if line.last:
+            text.append("".join("  " if last else "│ " for last in line.last[:-1]), guides_style)
+            text.append("└ " if line.last[-1] else "├ ", guides_style)
+        if line.expandable:
+            text.append(OPEN_ICON if line.expanded else CLOSED_ICON, TOGGLE)
+        label = self.label(line.data)
+        if number == self.cursor_line:
+            label.stylize(self.get_component_rich_style("device-tree--cursor", partial=False))
+        text.append_text(label)
+        text.truncate(width, overflow="ellipsis")
+        return Strip(text.render(self.app.console), text.cell_len).extend_cell_length(width, line_style)

@@ -1,8 +1,9 @@
 """The left side of Explore: the filter box above the site tree.
 
-``/`` opens the filter; typing filters the whole site (debounced, so
-"zone temp" filters once, not nine times); Enter goes back to the tree; Esc
-clears it. What matched goes up as a status line.
+``/`` opens the filter; every keystroke filters the whole site at once (a
+keystroke over 20,000 points costs a few milliseconds: see the site
+outline); keystrokes that arrive together filter once. Enter goes back to
+the tree; Esc clears it. What matched goes up as a status line.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from ..messages import Status
 from ..site import Site
 from .device_tree import DeviceTree
 
-DEBOUNCE = 0.15  # s of no typing before the filter applies
-
 
 class SiteNavigator(Vertical):
     def __init__(self, site: Site, **kwargs) -> None:
         super().__init__(**kwargs)
         self.site = site
-        self._timer = None
+        self._typed: str | None = None  # the filter text waiting to be applied
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: name or id (esc to clear)", id="filter", classes="hidden")
@@ -39,11 +38,14 @@ class SiteNavigator(Vertical):
 
     @on(Input.Changed, "#filter")
     def _changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, lambda: self._apply(event.value))
+        if self._typed is None:
+            self.call_later(self._apply)
+        self._typed = event.value
 
-    def _apply(self, text: str) -> None:
+    def _apply(self) -> None:
+        text, self._typed = self._typed, None
+        if text is None:
+            return
         matches = self.device_tree.apply_filter(text)
         if text.strip():
             self.post_message(Status(f"filter {text.strip()!r}: {matches} point(s)"))
@@ -56,8 +58,7 @@ class SiteNavigator(Vertical):
         """Esc: clear and hide the filter; False if it was not open."""
         if self.filter_box.has_class("hidden"):
             return False
-        if self._timer is not None:
-            self._timer.stop()
+        self._typed = None
         self.filter_box.value = ""
         self.filter_box.add_class("hidden")
         self.device_tree.apply_filter("")
