@@ -96,6 +96,7 @@ class ExplorePane(Pane):
         self.panel = self.query_one(PriorityPanel)
         self.details = self.query_one("#details", InfoLine)
         self.navigator = self.query_one(SiteNavigator)
+        self.watch(self.device_tree, "cursor_data", self._chosen, init=False)
         self.set_interval(0.25, self._flush_tree)
         self.set_interval(self.poll_interval, self.poll_visible)
         self.set_interval(0.1, self._flush_cov)
@@ -216,9 +217,8 @@ class ExplorePane(Pane):
 
     # ----- selection --------------------------------------------------------------------------------
 
-    @on(DeviceTree.Chosen)
-    def _chosen(self, message: DeviceTree.Chosen) -> None:
-        self.selection = message.data
+    def _chosen(self, data: NodeData | None) -> None:
+        self.selection = data
 
     def watch_selection(self, data: NodeData | None) -> None:
         if data is not None:

@@ -17,6 +17,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -113,24 +114,21 @@ class DeviceTree(ScrollView, can_focus=True):
             super().__init__()
             self.instance = instance
 
-    class Chosen(Message):
-        """The highlighted node changed: show its points."""
-
-        def __init__(self, data: NodeData) -> None:
-            super().__init__()
-            self.data = data
-
     class PointOpened(Message):
         """Enter on a point, or Tab: go to the points (the row and its priority array)."""
+
+    # The node under the cursor. The pane watches it (a synchronous watcher, not a
+    # message): the new selection's points are then in the same frame as the cursor.
+    cursor_data: var[NodeData | None] = var(None, init=False)
 
     def __init__(self, site: Site, **kwargs) -> None:
         super().__init__(**kwargs)
         self.site = site
         self.outline = SiteOutline(site)
-        self.cursor_data: NodeData | None = None
         self.cursor_line = 0
         self.hover_line = -1
         self._built_for: list[Line] | None = None
+        self._sync_scheduled = False
 
     # ----- what the pane tells the tree ---------------------------------------------------------------
 
@@ -141,7 +139,7 @@ class DeviceTree(ScrollView, can_focus=True):
     def add_device(self, device: SiteDevice) -> None:
         """Add or relabel a device (devices are kept sorted by instance)."""
         self.outline.add_device(device.instance)
-        self.refresh()
+        self._lines_changed()
 
     def relabel(self, instance: int) -> None:
         self.refresh()  # labels are drawn from the site; only the lines on screen are drawn again
@@ -149,7 +147,7 @@ class DeviceTree(ScrollView, can_focus=True):
     def show_points(self, instance: int) -> None:
         """The device's point list arrived (or was read again)."""
         self.outline.points_changed(instance)
-        self.refresh()
+        self._lines_changed()
 
     def apply_filter(self, text: str) -> int:
         """Show only devices and points matching ``text``; returns how many points match.
@@ -171,7 +169,7 @@ class DeviceTree(ScrollView, can_focus=True):
             device = self.site.devices.get(data.instance)
             if device is not None and device.points is None:
                 self.post_message(self.LoadPoints(data.instance))
-        self.refresh()
+        self._lines_changed()
 
     def expand_all(self) -> None:
         """Open every network, device and group (points not read yet are asked for)."""
@@ -225,20 +223,34 @@ class DeviceTree(ScrollView, can_focus=True):
 
     # ----- the cursor ---------------------------------------------------------------------------------
 
-    def _sync(self) -> None:
-        """After the lines changed: the cursor stays on its node (or the nearest one still shown)."""
+    def _lines_changed(self) -> None:
+        """The outline changed: draw again, and put the cursor right once the current work is done."""
+        self.refresh()
+        if not self._sync_scheduled:
+            self._sync_scheduled = True
+            self.call_later(self._sync)
+
+    def _place(self) -> list[Line]:
+        """New lines: size the scroll area and find the cursor's node in them (it does not change node)."""
         lines = self.outline.lines
-        if lines is self._built_for:
+        if lines is not self._built_for:
+            self._built_for = lines
+            self.virtual_size = Size(self.size.width, len(lines))
+            line = self.outline.index_of(self.cursor_data)
+            self.cursor_line = line if line is not None else max(0, min(self.cursor_line, len(lines) - 1))
+        return lines
+
+    def _sync(self) -> None:
+        """The cursor stays on its node, or goes to the nearest one still shown."""
+        self._sync_scheduled = False
+        lines = self._place()
+        if self.cursor_data is not None and self.outline.index_of(self.cursor_data) is not None:
             return
-        self._built_for = lines
-        self.virtual_size = Size(self.size.width, len(lines))
-        line = self.outline.index_of(self.cursor_data)
-        if line is None and self.cursor_data is not None:
-            line = next((self.outline.index_of(a) for a in reversed(self.outline.ancestors(self.cursor_data))
-                         if self.outline.index_of(a) is not None), None)
+        line = next((self.outline.index_of(a) for a in reversed(self.outline.ancestors(self.cursor_data))
+                     if self.outline.index_of(a) is not None), None) if self.cursor_data is not None else None
         if line is None:
             line = self._first_device_line(lines) if self.cursor_data is None else self.cursor_line
-        self._set_cursor(max(0, min(line, len(lines) - 1)), scroll=False)
+        self._set_cursor(line, scroll=False)
 
     @staticmethod
     def _first_device_line(lines: list[Line]) -> int:
@@ -257,9 +269,7 @@ class DeviceTree(ScrollView, can_focus=True):
         self.cursor_line = line
         if scroll:
             self.scroll_to_cursor()
-        if data != self.cursor_data:
-            self.cursor_data = data
-            self.post_message(self.Chosen(data))
+        self.cursor_data = data
         self.refresh()
 
     def scroll_to_cursor(self) -> None:
@@ -399,7 +409,7 @@ class DeviceTree(ScrollView, can_focus=True):
         return label
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._sync()
+        self._place()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:

@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from aso_runtime.bacnet import PriorityArray
 from aso_runtime.verbs.text import PointLabels, format_value, slot_rows
+
+from .info_line import InfoLine
 
 
 class SlotTable(DataTable):
@@ -70,7 +72,7 @@ class PriorityPanel(Vertical):
 
     DEFAULT_CSS = """
     PriorityPanel { height: auto; }
-    PriorityPanel #pa-header { height: auto; padding: 0 1; background: $boost; }
+    PriorityPanel #pa-header { height: 2; padding: 0 1; background: $boost; }
     PriorityPanel SlotTable { height: 1fr; }
     """
 
@@ -82,13 +84,20 @@ class PriorityPanel(Vertical):
         self.array: PriorityArray | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Select a commandable point to see its priority array", id="pa-header")
+        # Two fixed lines: the header changes with every point chosen, and a Static
+        # would ask for a layout of the whole screen each time.
+        yield InfoLine(id="pa-header")
         yield SlotTable(id="pa-slots")
 
+    def on_mount(self) -> None:
+        self.query_one("#pa-header", InfoLine).update("Select a commandable point to see its priority array")
+
     def clear(self, message: str) -> None:
+        self.query_one("#pa-header", InfoLine).update(Text(message, style="dim"))
+        if self.object_id is None and self.array is None:
+            return  # the slots are empty already: moving between devices repaints nothing more
         self.instance = self.object_id = None
         self.array = None
-        self.query_one("#pa-header", Static).update(Text(message, style="dim"))
         table = self.query_one(SlotTable)
         for priority in range(1, 17):
             table.update_cell(str(priority), "name", "")
@@ -105,7 +114,7 @@ class PriorityPanel(Vertical):
             "  Relinquish default ", (format_value(array.relinquish_default, labels), "bold"),
             "  Command priority ", (str(array.current_command_priority or "-"), "bold red" if winning else "dim"),
         )
-        self.query_one("#pa-header", Static).update(header)
+        self.query_one("#pa-header", InfoLine).update(header)
         table = self.query_one(SlotTable)
         for row in slot_rows(array, labels):
             style = "bold reverse" if row.in_control else ("" if row.active else "dim")
