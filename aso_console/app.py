@@ -19,7 +19,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from aso_runtime.bacnet import BacnetError
 
@@ -33,6 +33,7 @@ from .screens.discover_modal import DiscoverRequest, DiscoverScreen
 from .screens.help import HelpScreen
 from .site import Site
 from .widgets.command_pane import CommandPane
+from .widgets.key_bar import KeyBar
 from .widgets.log_pane import LogPane
 from .widgets.runner_tables import InstanceTable
 from .widgets.status_bar import StatusBar
@@ -105,7 +106,7 @@ class AsoConsoleApp(App[None]):
             with TabPane("Log F4", id="log"):
                 yield LogPane(self.log_records, id="log-pane")
         yield StatusBar(self.runtime.read_only, id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         # Everything built so far lives as long as the app: keep it out of the

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
+from aso_console.screens.help import HelpScreen
 from aso_console.screens.load_modal import LoadScreen
+from aso_console.widgets.key_bar import KeyBar
 from aso_console.widgets.point_table import PointTable
 from aso_console.widgets.priority_panel import PriorityPanel, SlotTable
 from aso_console.widgets.runner_tables import InstanceTable
@@ -18,9 +20,10 @@ from .test_console import AHU, FAN_SPEED, discovered, make_app, select_point
 
 
 def footer_keys(app) -> set[str]:
-    """The keys the footer shows (their display names)."""
-    footer = app.screen.query_one(Footer)
-    return {str(key.key_display or key.key) for key in footer.query("FooterKey")}
+    """The keys the footer shows on screen (their display names), not cut off at the right."""
+    bar = app.screen.query_one(KeyBar)
+    drawn = bar.render().plain
+    return {display for _, display, description in bar.keys if f" {display} {description}" in drawn}
 
 
 def fully_on_screen(app, widget) -> bool:
@@ -129,3 +132,14 @@ async def test_orphans_released_at_start_are_told_on_screen(cleanup_vlans, tmp_p
     async with app.run_test(size=(120, 40)) as pilot:
         await discovered(app, pilot)
         assert any(notice.startswith("Previous run: Released 1 override(s)") for notice in app.notices), app.notices
+
+
+async def test_a_click_on_a_key_in_the_key_bar_presses_it(cleanup_vlans):
+    app, running = await open_app(cleanup_vlans, (80, 24))
+    async with running as pilot:
+        await discovered(app, pilot)
+        bar = app.screen.query_one(KeyBar)
+        column = bar.render().plain.index(" ? Help") + 1
+        await pilot.click(KeyBar, offset=(column, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
