@@ -611,6 +611,54 @@ async def part_latency(devices: int, presses: int) -> dict:
     return out
 
 
+# ----- part: latency with the building in another process (as on a site) ---------------------------------
+
+UDP_SIM_PORT = 47970  # 127.0.0.1 only: the simulator's BBMD; the console binds the next port
+
+
+async def part_latency_udp(devices: int, presses: int) -> dict:
+    """Tree moves during discovery and while polling, the building served by ``aso sim`` in its own process.
+
+    In the other parts the simulated building shares the console's process and
+    loop (worst case: the loop also serves every request). On a site the
+    devices are elsewhere; only the client's own decoding shares the loop.
+    """
+    from aso_console.runtime import ConsoleOptions
+
+    sim = subprocess.Popen([str(ROOT / ".venv" / "bin" / "aso"), "--address", f"127.0.0.1/8:{UDP_SIM_PORT}", "sim",
+                            "--devices", str(devices)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # `aso sim` prints its device table once every device is served.
+        ready, _, _ = select.select([sim.stdout], [], [], 60)
+        if not ready or not sim.stdout.read1():
+            raise RuntimeError(f"aso sim did not start: {sim.stderr.read1().decode()[-500:]}")
+        options = ConsoleOptions(address=f"127.0.0.1/8:{UDP_SIM_PORT + 1}", foreign=f"127.0.0.1:{UDP_SIM_PORT}",
+                                 release_orphans=False)
+        out: dict = {"poll_interval_s": POLL_INTERVAL}
+        app = measured_app_class()(options=options, poll_interval=POLL_INTERVAL)
+        async with app.run_test(size=SIZE):
+            await asyncio.wait_for(app.tree_complete.wait(), 60)
+            rng = random.Random(4)
+            samples: dict = {"echo": [], "selection": []}
+            app.explore.discover()
+            while not discovery_running(app):
+                await asyncio.sleep(0.005)
+            await tree_presses(app, presses, rng, only_while=lambda: discovery_running(app),
+                               restart=app.explore.discover, samples=samples)
+            out["tree_during_discovery"] = summary(samples["selection"])
+            await asyncio.wait_for(app.tree_complete.wait(), 60)
+            await app.workers.wait_for_complete()
+            await settle(app)
+            samples = await tree_presses(app, presses, rng)
+            out["tree_while_polling"] = summary(samples["selection"])
+            out["devices_found"] = len(app.site.devices)
+            out["discovery_seconds"] = round(app.explore.discovery_seconds, 3)
+        return out
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
 # ----- part: big table (a device group of ~2,000 rows, polled live) ----------------------------------
 
 
@@ -1122,6 +1170,12 @@ def report(results: dict) -> str:
             rows.append(f"| F1 from the Command tab brings Explore back | tab after F2, F1: "
                         f"{bug.get('active_after_f1')!r}, after another F1: {bug.get('active_after_second_f1')!r} "
                         f"(focus on {bug.get('focused_after_f1')}) | works | {verdict(works)} |")
+    udp = results.get("latency_udp")
+    if udp:
+        rows.append(latency_row("Key: tree cursor during discovery, building in its own process (UDP loopback), "
+                                "selection", udp["tree_during_discovery"]))
+        rows.append(latency_row("Key: tree cursor while polling, building in its own process, selection",
+                                udp["tree_while_polling"]))
     if pty:
         rows.append(latency_row("pty: F4/F1 tab switch, write to screen bytes received", pty["tabs_f1_f4"]))
         rows.append(latency_row("pty: tree cursor, write to new device's details received", pty["tree_move_selection"]))
@@ -1177,7 +1231,8 @@ def main() -> int:
     parser.add_argument("--gc-freeze", action="store_true",
                         help="what-if: gc.freeze() at mount in the in-process parts (pty runs skipped; prints only "
                              "unless --output is given)")
-    parser.add_argument("--only", help="comma-separated steps: pty,headless_launch,discovery,latency,big_table,"
+    parser.add_argument("--only", help="comma-separated steps: pty,headless_launch,discovery,latency,latency_udp,"
+                                       "big_table,"
                                        "memory,sim_memory (default: all)")
     parser.add_argument("--part", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1197,6 +1252,7 @@ def main() -> int:
             "discovery-app": lambda: part_discovery_app(args.devices),
             "headless-launch": lambda: part_headless_launch(args.devices),
             "latency": lambda: part_latency(args.devices, presses),
+            "latency-udp": lambda: part_latency_udp(args.devices, presses),
             "big-table": lambda: part_big_table(args.devices, presses),
             "memory": lambda: part_memory(args.devices, presses // 2),
             "sim-memory": lambda: part_sim_memory(args.devices),
@@ -1214,6 +1270,7 @@ def main() -> int:
         ("headless_launch", lambda: headless_launches(args, 2 if args.quick else 3)),
         ("discovery", lambda: discovery_runs(args, runs)),
         ("latency", lambda: run_part("latency", args)),
+        ("latency_udp", lambda: run_part("latency-udp", args)),
         ("big_table", lambda: run_part("big-table", args)),
         ("memory", lambda: run_part("memory", args)),
         ("sim_memory", lambda: run_part("sim-memory", args)),

@@ -129,6 +129,10 @@ class DeviceTree(ScrollView, can_focus=True):
         self.hover_line = -1
         self._built_for: list[Line] | None = None
         self._sync_scheduled = False
+        # Drawn lines, by line number: (cursor on it, mouse on it, focused) -> Strip. Cleared whenever
+        # the lines, a label or the styles change; a cursor move draws two lines again.
+        self._drawn: dict[int, tuple[tuple[bool, bool, bool], Strip]] = {}
+        self._styles: tuple[Style, Style, Style, Style] | None = None
 
     # ----- what the pane tells the tree ---------------------------------------------------------------
 
@@ -142,7 +146,8 @@ class DeviceTree(ScrollView, can_focus=True):
         self._lines_changed()
 
     def relabel(self, instance: int) -> None:
-        self.refresh()  # labels are drawn from the site; only the lines on screen are drawn again
+        self._drawn.clear()  # labels are drawn from the site; only the lines on screen are drawn again
+        self.refresh()
 
     def show_points(self, instance: int) -> None:
         """The device's point list arrived (or was read again)."""
@@ -235,6 +240,7 @@ class DeviceTree(ScrollView, can_focus=True):
         lines = self.outline.lines
         if lines is not self._built_for:
             self._built_for = lines
+            self._drawn.clear()
             self.virtual_size = Size(self.size.width, len(lines))
             line = self.outline.index_of(self.cursor_data)
             self.cursor_line = line if line is not None else max(0, min(self.cursor_line, len(lines) - 1))
@@ -371,11 +377,9 @@ class DeviceTree(ScrollView, can_focus=True):
         self._built_for = None  # the virtual width follows the widget's
         self.refresh()
 
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.clear()  # a new theme
 
     # ----- drawing ----------------------------------------------------------------------------------------
 
@@ -410,20 +414,32 @@ class DeviceTree(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._place()
+        # Once a frame, not once a line: rich_style walks the ancestors.
+        self._styles = (self.rich_style, self.get_component_rich_style("device-tree--guides", partial=True),
+                        self.get_component_rich_style("device-tree--cursor", partial=False),
+                        self.get_component_rich_style("device-tree--hover"))
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         number = self.scroll_offset.y + y
         lines = self.outline.lines
-        width = self.size.width
-        base = self.rich_style
+        base, guides_style, cursor_style, hover_style = self._styles
         if number >= len(lines):
-            return Strip.blank(width, base)
-        line = lines[number]
+            return Strip.blank(self.size.width, base)
+        state = (number == self.cursor_line, number == self.hover_line, self.has_focus)
+        drawn = self._drawn.get(number)
+        if drawn is None or drawn[0] != state:
+            if len(self._drawn) > 4 * max(50, self.size.height):
+                self._drawn.clear()  # bounded: only lines recently on screen are worth keeping
+            drawn = self._drawn[number] = (state, self._draw(number, lines[number], *state))
+        return drawn[1]
+
+    def _draw(self, number: int, line: Line, cursor: bool, hover: bool, focused: bool) -> Strip:
+        base, guides_style, cursor_style, hover_style = self._styles
+        width = self.size.width
         line_style = base + Style(meta={"line": number})
-        if number == self.hover_line:
-            line_style += self.get_component_rich_style("device-tree--hover")
-        guides_style = self.get_component_rich_style("device-tree--guides", partial=True)
+        if hover:
+            line_style += hover_style
         text = Text(style=line_style, no_wrap=True, overflow="ellipsis", end="")
         if line.last:
             text.append("".join("  " if last else "│ " for last in line.last[:-1]), guides_style)
@@ -431,8 +447,8 @@ class DeviceTree(ScrollView, can_focus=True):
         if line.expandable:
             text.append(OPEN_ICON if line.expanded else CLOSED_ICON, TOGGLE)
         label = self.label(line.data)
-        if number == self.cursor_line:
-            label.stylize(self.get_component_rich_style("device-tree--cursor", partial=False))
+        if cursor:
+            label.stylize(cursor_style)
         text.append_text(label)
         text.truncate(width, overflow="ellipsis")
         return Strip(text.render(self.app.console), text.cell_len).extend_cell_length(width, line_style)

@@ -352,6 +352,7 @@ class PointTable(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pseudo_state = self.get_pseudo_class_state()
+        self._base_style = self.rich_style  # once a frame, not once a line: it walks the ancestors
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -359,7 +360,7 @@ class PointTable(ScrollView, can_focus=True):
         width = self.size.width
         row = _HEADER if y == 0 else scroll_y + y - 1
         if row >= len(self._points):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style)
         drawn_for = (row == self._cursor, width, self._fitted, self._pseudo_state)
         cached = self._lines.get(row)
         if cached is not None and cached[0] == drawn_for:
@@ -369,7 +370,7 @@ class PointTable(ScrollView, can_focus=True):
             if len(self._lines) > 4 * max(50, self.size.height):
                 self._lines.clear()  # bounded: only lines recently on screen are worth keeping
             self._lines[row] = (drawn_for, strip)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
 
     def _render_row(self, row: int, width: int) -> Strip:
         """One row (or the header) across the widget, styled as a DataTable styles it.
