@@ -21,11 +21,9 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from aso_runtime.bacnet import object_type as type_row
-from aso_runtime.bacnet import short_id
-
 from ..site import Site, SiteDevice
 from ..site_outline import ROOT, Line, NodeData, SiteOutline
+from .tree_labels import node_label
 
 __all__ = ["DeviceTree", "NodeData", "SiteNode"]
 
@@ -384,33 +382,7 @@ class DeviceTree(ScrollView, can_focus=True):
     # ----- drawing ----------------------------------------------------------------------------------------
 
     def label(self, data: NodeData) -> Text:
-        kind = data.kind
-        if kind == "network":
-            return Text(data.network or "")
-        if kind == "device":
-            return self.device_label(self.site.devices[data.instance])
-        if kind == "group":
-            count = len(self.outline.groups(data.instance).get(data.object_type, ()))
-            return Text.assemble(type_row(data.object_type).plural, (f" ({count})", "dim"))
-        if kind == "point":
-            point = self.site.point(data.instance, data.object_id)
-            return Text.assemble((short_id(data.object_id), "dim"), " ", (point.name if point else "") or "")
-        if data.instance is None:  # the filter's answer when nothing matches
-            return Text(f"no point or device matches {self.filter_text!r} (Esc clears)", style="italic yellow")
-        device = self.site.devices.get(data.instance)
-        if device is None or device.points is None:
-            return Text("loading points...", style="dim italic")
-        return Text(device.error or "no points", style="dim italic")
-
-    def device_label(self, device: SiteDevice) -> Text:
-        label = Text(str(device.instance), style="bold")
-        if device.name:
-            label.append(f" {device.name}")
-        if device.offline:
-            label.append(" offline", style="bold red")
-        elif device.points is not None:
-            label.append(f" ({len(device.points)})", style="dim")
-        return label
+        return node_label(self.site, self.outline, data)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._place()
@@ -423,9 +395,8 @@ class DeviceTree(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         number = self.scroll_offset.y + y
         lines = self.outline.lines
-        base, guides_style, cursor_style, hover_style = self._styles
         if number >= len(lines):
-            return Strip.blank(self.size.width, base)
+            return Strip.blank(self.size.width, self._styles[0])
         state = (number == self.cursor_line, number == self.hover_line, self.has_focus)
         drawn = self._drawn.get(number)
         if drawn is None or drawn[0] != state:

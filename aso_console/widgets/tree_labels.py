@@ -1,0 +1,43 @@
+"""What each line of the site tree says: the network, the device and its state, a group and its count, a point."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from aso_runtime.bacnet import object_type as type_row
+from aso_runtime.bacnet import short_id
+
+from ..site import Site, SiteDevice
+from ..site_outline import NodeData, SiteOutline
+
+
+def node_label(site: Site, outline: SiteOutline, data: NodeData) -> Text:
+    kind = data.kind
+    if kind == "network":
+        return Text(data.network or "")
+    if kind == "device":
+        return device_label(site.devices[data.instance])
+    if kind == "group":
+        count = len(outline.groups(data.instance).get(data.object_type, ()))
+        return Text.assemble(type_row(data.object_type).plural, (f" ({count})", "dim"))
+    if kind == "point":
+        point = site.point(data.instance, data.object_id)
+        return Text.assemble((short_id(data.object_id), "dim"), " ", (point.name if point else "") or "")
+    if data.instance is None:  # the filter's answer when nothing matches
+        return Text(f"no point or device matches {outline.query.text!r} (Esc clears)", style="italic yellow")
+    device = site.devices.get(data.instance)
+    if device is None or device.points is None:
+        return Text("loading points...", style="dim italic")
+    return Text(device.error or "no points", style="dim italic")
+
+
+def device_label(device: SiteDevice) -> Text:
+    """``1001 AHU-1 (19)``; ``offline`` in red when it stopped answering."""
+    label = Text(str(device.instance), style="bold")
+    if device.name:
+        label.append(f" {device.name}")
+    if device.offline:
+        label.append(" offline", style="bold red")
+    elif device.points is not None:
+        label.append(f" ({len(device.points)})", style="dim")
+    return label
