@@ -24,8 +24,8 @@ async def test_a_slow_commands_result_stays_under_its_own_line(cleanup_vlans):
     async with opened(cleanup_vlans) as (app, pilot):
         await pilot.press("f2")
         pane = app.query_one(CommandPane)
-        # whois listens for 2 s of quiet; the read is answered in milliseconds.
-        await type_line(pilot, "whois --quiet 2 --max-wait 5")
+        # whois listens for 4 s of quiet; the read is answered in milliseconds (seconds on a loaded machine).
+        await type_line(pilot, "whois --quiet 4 --max-wait 8")
         await type_line(pilot, "read 1001 ao,1 object-name")
         slow, fast = pane.entries
         await until(pilot, lambda: not fast.running, "the read finished")
@@ -33,7 +33,7 @@ async def test_a_slow_commands_result_stays_under_its_own_line(cleanup_vlans):
         await until(pilot, lambda: not pane.running, "the whois finished")
         transcript = pane.transcript()
         order = [transcript.index(text) for text in (
-            "> whois --quiet 2 --max-wait 5", "8 devices in", "> read 1001 ao,1 object-name",
+            "> whois --quiet 4 --max-wait 8", "8 devices in", "> read 1001 ao,1 object-name",
             "AHU-1 Supply Fan Speed Command")]
         assert order == sorted(order), transcript
 
