@@ -8,12 +8,30 @@ Every command line carries an explicit loopback ``--address``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aso_runtime.bacnet import BacnetClient, open_client
+from aso_runtime.sim import SimulatedBuilding
+
+
+@contextlib.asynccontextmanager
+async def loopback_site(sim: str, bbmd: str, checker: str) -> AsyncIterator[BacnetClient]:
+    """The 8-device building served at ``sim`` in this loop, and an independent reader of its priority arrays."""
+    building = await SimulatedBuilding.start(address=sim, devices=8, step=0.5)
+    try:
+        client = await open_client(address=checker, foreign=bbmd, ttl=60, timeout=1.0)
+        try:
+            yield client
+        finally:
+            await client.close()
+    finally:
+        await building.stop()
 
 
 def aso_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -20,10 +20,7 @@ import time
 
 import pytest
 
-from aso_runtime.bacnet import open_client
-from aso_runtime.sim import SimulatedBuilding
-
-from .hosts import AsoProcess, aso_env
+from .hosts import AsoProcess, aso_env, loopback_site
 from .waiting import until
 
 SIM = "127.0.0.1/8:47320"
@@ -86,17 +83,9 @@ BLOCKER = textwrap.dedent('''
 
 
 @pytest.fixture
-async def building():
-    sim = await SimulatedBuilding.start(address=SIM, devices=8, step=0.5)
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def checker(building):
-    client = await open_client(address=CHECKER, foreign=BBMD, ttl=60, timeout=1.0)
-    yield client
-    await client.close()
+async def checker():
+    async with loopback_site(SIM, BBMD, CHECKER) as client:
+        yield client
 
 
 async def held(checker, points=WATCHED) -> list[str]:

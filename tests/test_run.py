@@ -17,8 +17,7 @@ import time
 
 import pytest
 
-from aso_runtime.bacnet import open_client
-from aso_runtime.sim import SimulatedBuilding
+from .hosts import loopback_site
 
 SIM = "127.0.0.1/8:47850"
 BBMD = "127.0.0.1:47850"
@@ -46,17 +45,9 @@ SCRIPT = textwrap.dedent('''
 
 
 @pytest.fixture
-async def building():
-    sim = await SimulatedBuilding.start(address=SIM, devices=8, step=0.5)
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def checker(building):
-    client = await open_client(address=CHECKER, foreign=BBMD, ttl=60, timeout=1.0)
-    yield client
-    await client.close()
+async def checker():
+    async with loopback_site(SIM, BBMD, CHECKER) as client:
+        yield client
 
 
 def start_host(tmp_path, *extra: str) -> subprocess.Popen:
