@@ -27,6 +27,7 @@ from .hardening import harden
 from .errors import InvalidInput, LocalNetworkError
 from .ids import ascii_int
 from .served import ServedDevice, ServedNetworkPort
+from .speedups import install as install_speedups
 
 BACNET_PORT = 47808
 DEFAULT_VENDOR_ID = 999  # "reserved for testing"; bacpypes3 needs a registered id
@@ -223,6 +224,7 @@ def drop_virtual_network(name: str) -> None:
 def build_application(app_class: type[Application], objects: list) -> Application:
     """Create the application, hardened; must run inside the event loop (bacpypes3 needs it)."""
     asyncio.get_running_loop()
+    install_speedups()
     return harden(app_class.from_object_list(objects))
 
 
