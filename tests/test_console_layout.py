@@ -14,7 +14,7 @@ from aso_console.screens.load_modal import LoadScreen
 from aso_console.widgets.key_bar import KeyBar
 from aso_console.widgets.point_table import PointTable
 from aso_console.widgets.priority_panel import PriorityPanel, SlotTable
-from aso_console.widgets.runner_tables import InstanceTable
+from aso_console.widgets.runner_tables import InstanceTable, OverrideTable
 
 from .test_console import AHU, FAN_SPEED, discovered, make_app, select_point
 
@@ -32,10 +32,10 @@ def fully_on_screen(app, widget) -> bool:
     return region.width > 0 and region.height > 0 and screen.contains_region(region)
 
 
-async def open_app(cleanup, size):
+async def open_app(cleanup, size, **run):
     app = make_app()
     cleanup.append(app)
-    return app, app.run_test(size=size)
+    return app, app.run_test(size=size, **run)
 
 
 async def test_80x24_footer_shows_every_global_key(cleanup_vlans):
@@ -74,6 +74,18 @@ async def test_80x24_runner_keeps_held_and_last_error_on_screen(cleanup_vlans):
         assert right_edge["Held"] <= 78 and right_edge["Last error"] <= 78, right_edge
 
 
+async def test_80x24_held_overrides_show_their_whole_status(cleanup_vlans):
+    app, running = await open_app(cleanup_vlans, (80, 24))
+    async with running as pilot:
+        await discovered(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        table = app.query_one(OverrideTable)
+        assert fully_on_screen(app, table)
+        drawn = sum(column.get_render_width(table) for column in table.columns.values())
+        assert drawn <= table.content_region.width, (drawn, table.content_region)
+
+
 async def test_120x40_shows_all_16_slots(cleanup_vlans):
     app, running = await open_app(cleanup_vlans, (120, 40))
     async with running as pilot:
@@ -85,12 +97,16 @@ async def test_120x40_shows_all_16_slots(cleanup_vlans):
 
 
 async def test_80x24_load_modal_keeps_its_buttons_on_screen_with_the_file_browser(cleanup_vlans):
-    app, running = await open_app(cleanup_vlans, (80, 24))
+    app, running = await open_app(cleanup_vlans, (80, 24), notifications=True)
     async with running as pilot:
         await discovered(app, pilot)
+        app.notify("a long notice that would sit on the buttons at 80x24", timeout=30)
+        await pilot.pause()
         await pilot.press("f3", "l")
         await pilot.pause()
+        await pilot.pause()
         assert isinstance(app.screen, LoadScreen)
+        assert not app.screen.query("Toast"), "a toast covers the dialog"
         await pilot.press("ctrl+o")
         await pilot.pause()
         for button in app.screen.query("Button"):

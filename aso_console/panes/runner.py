@@ -31,6 +31,7 @@ from ..screens.load_modal import LoadRequest, LoadScreen
 from ..widgets.runner_tables import InstanceTable, OverrideTable, clock, override_key
 
 LOG_LINES_KEPT = 2000
+NARROW = 100  # columns below which the held overrides go under the log (as Explore's panes take turns)
 
 
 class RunnerPane(Pane):
@@ -42,6 +43,9 @@ class RunnerPane(Pane):
     RunnerPane #aso-log { height: 1fr; }
     RunnerPane #overrides-box { width: 45%; max-width: 70; }
     RunnerPane #overrides { height: 1fr; }
+    /* Below 100 columns the held overrides go under the log at full width: their Status stays whole. */
+    RunnerPane.-narrow #lower { layout: vertical; }
+    RunnerPane.-narrow #overrides-box { width: 100%; max-width: 100%; height: 45%; }
     """
 
     def __init__(self, runtime: ConsoleRuntime, site: Site | None = None, **kwargs) -> None:
@@ -68,6 +72,9 @@ class RunnerPane(Pane):
             with Vertical(id="overrides-box"):
                 yield Static("Held overrides", id="overrides-title")
                 yield OverrideTable(id="overrides")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
 
     def on_mount(self) -> None:
         self.instances = self.query_one(InstanceTable)

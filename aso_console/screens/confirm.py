@@ -6,13 +6,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from aso_runtime.bacnet import life_safety_confirmed
 
+from .dialog import Dialog
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Dialog[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning; background: $surface; padding: 0 1; }
@@ -47,7 +48,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class TypeToConfirm(ModalScreen[str | None]):
+class TypeToConfirm(Dialog[str | None]):
     """Go ahead only when the point's name is typed: life-safety slots (1 and 2).
 
     The same rule as the write modal, F2 and the CLI (``life_safety_confirmed``);

@@ -8,10 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from aso_runtime.bacnet import MAX_INSTANCE
+
+from .dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class DiscoverRequest:
     network: int | None = None
 
 
-class DiscoverScreen(ModalScreen[DiscoverRequest | None]):
+class DiscoverScreen(Dialog[DiscoverRequest | None]):
     DEFAULT_CSS = """
     DiscoverScreen { align: center middle; }
     DiscoverScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 0 1; }

@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -22,6 +21,8 @@ from textual.widgets.option_list import Option
 from aso_runtime.aso.loader import LoadedAso, example_names, load_aso
 from aso_runtime.aso.params import parse_params
 from aso_runtime.bacnet import InvalidInput
+
+from .dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class PathSuggester(Suggester):
         return value[: len(value) - len(stem)] + best.name + suffix
 
 
-class LoadScreen(ModalScreen[LoadRequest | None]):
+class LoadScreen(Dialog[LoadRequest | None]):
     DEFAULT_CSS = """
     LoadScreen { align: center middle; }
     LoadScreen > Vertical { width: 76; height: auto; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }

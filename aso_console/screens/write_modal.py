@@ -18,12 +18,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from aso_runtime.bacnet import InvalidInput, ValueKind, parse_object_id, value_kind
 from aso_runtime.bacnet import Priority, life_safety_confirmed, priority_name
 from aso_runtime.verbs.text import PointLabels, format_value, units_symbol
+
+from .dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class PointForWrite:
         return value_kind(parse_object_id(self.object_id))
 
 
-class WriteScreen(ModalScreen[WriteRequest | None]):
+class WriteScreen(Dialog[WriteRequest | None]):
     """Modal: choose the slot and a value; returns a WriteRequest or None."""
 
     DEFAULT_CSS = """
@@ -123,9 +124,6 @@ class WriteScreen(ModalScreen[WriteRequest | None]):
         return symbol
 
     def on_mount(self) -> None:
-        # A toast (the demo's notice) would sit on the value field at 80x24;
-        # whatever it said is kept in the log (F4).
-        self.app.clear_notifications()
         self.query_one("#value").focus()
 
     @on(Input.Changed, "#priority")
