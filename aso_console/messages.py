@@ -1,8 +1,9 @@
-"""Messages the panes send up to the app: what to show in the status line, and failed work.
+"""The console's messages: what to show in the status line, failed work, and live data.
 
 Data flows down (the app hands each pane its runtime and site; panes keep
-their own state as reactives); events flow up as these messages, handled in
-one place by the app.
+their own state as reactives); events flow up as these messages: the status
+line and failed work are handled in one place by the app, live data by the
+pane whose workers received it (one handler redraws, whatever the source).
 """
 
 from __future__ import annotations
@@ -29,6 +30,24 @@ class WorkFailed(Message):
 
     title: str
     error: BaseException
+
+
+@dataclass
+class PointsChanged(Message):
+    """Live values arrived (a poll, a COV notification, a priority array read) for these points.
+
+    The values are already in the site's live state; the message says which
+    rows to redraw.
+    """
+
+    points: list[tuple[int, str]]
+
+
+@dataclass
+class DevicesChanged(Message):
+    """These devices went offline or came back (their ``offline`` flag in the site says which)."""
+
+    instances: list[int]
 
 
 class Pane(Widget):

@@ -177,11 +177,11 @@ async def test_update_point_redraws_a_visible_cell():
         table = await started(app, pilot, points(5), live)
         assert line_of(table, "Zone 2 Temperature").split()[4] == "62"
         live[(DEVICE, "analog-value,2")] = {"present-value": 71.25, "ccp": 16}
-        table.update_point(DEVICE, "analog-value,2", live[(DEVICE, "analog-value,2")])
+        table.update_point(DEVICE, "analog-value,2")
         await pilot.pause()
         assert line_of(table, "Zone 2 Temperature").split()[4:] == ["71.25", "°F", "@16"]
         assert str(table.get_cell(row_key(DEVICE, "analog-value,2"), "value")) == "71.25"
-        table.update_point(DEVICE, "analog-value,99", {})  # not shown: ignored
+        table.update_point(DEVICE, "analog-value,99")  # not shown: ignored
 
 
 async def test_mark_offline_marks_the_values_and_clears_the_mark():

@@ -32,7 +32,7 @@ from aso_runtime.bacnet import (
 from ..cov import CovWatcher
 from ..live import LivePoller
 from ..liveness import QUIET_BEFORE_CHECK
-from ..messages import Pane
+from ..messages import DevicesChanged, Pane, PointsChanged
 from ..runtime import ConsoleRuntime
 from ..site import Site
 from ..site_loader import SiteLoader
@@ -159,7 +159,8 @@ class ExplorePane(Pane):
         silent = [i for i in self.site.devices if i not in found and i != self._own_instance]
         if silent:
             self.status(f"{len(found)} device(s) answered; checking {len(silent)} known from before...", busy=True)
-            self._devices_changed(await self.loader.liveness.check(silent))
+            if changed := await self.loader.liveness.check(silent):
+                self.post_message(DevicesChanged(changed))
         self._flush_tree()
         self.discovery_seconds = time.monotonic() - started
         gc.freeze()  # the site model is long-lived: keep it out of full collections
@@ -292,7 +293,7 @@ class ExplorePane(Pane):
                         self.site.labels(instance, object_id))
         state = self.site.live.setdefault((instance, object_id), {})
         state.update({"present-value": array.present_value, "ccp": array.current_command_priority})
-        self.points.update_point(instance, object_id, state)
+        self.post_message(PointsChanged([(instance, object_id)]))
 
     # ----- live values ---------------------------------------------------------------------------------
 
@@ -304,9 +305,7 @@ class ExplorePane(Pane):
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
-        with self.app.batch_update():
-            for instance, object_id in dirty:
-                self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
+        self.post_message(PointsChanged(list(dirty)))
 
     def poll_visible(self) -> None:
         if not self.is_on_screen:
@@ -326,10 +325,10 @@ class ExplorePane(Pane):
             device = self.site.devices.get(instance)
             if device is not None and not device.offline:
                 self.loader.liveness.heard(instance)
-        with self.app.batch_update():
-            for instance, object_id in changed:
-                self.points.update_point(instance, object_id, self.site.live[(instance, object_id)])
-        self._devices_changed(offline_changes)
+        if changed:
+            self.post_message(PointsChanged(list(changed)))
+        if offline_changes:
+            self.post_message(DevicesChanged(offline_changes))
 
     def check_quiet_devices(self) -> None:
         """Ask every device not heard from lately whether it is still there (skipped while a check runs)."""
@@ -338,12 +337,19 @@ class ExplorePane(Pane):
 
     @work(group="liveness", exit_on_error=False, name="Device check")
     async def _check_devices(self, instances: list[int]) -> None:
-        self._devices_changed(await self.loader.liveness.check(instances))
+        if changed := await self.loader.liveness.check(instances):
+            self.post_message(DevicesChanged(changed))
 
-    def _devices_changed(self, instances: list[int]) -> None:
+    @on(PointsChanged)
+    def _points_changed(self, message: PointsChanged) -> None:
+        with self.app.batch_update():
+            for instance, object_id in message.points:
+                self.points.update_point(instance, object_id)
+
+    @on(DevicesChanged)
+    def _devices_changed(self, message: DevicesChanged) -> None:
         """Devices that went offline or came back: tree labels, their rows, the details line."""
-        if not instances:
-            return
+        instances = message.instances
         with self.app.batch_update():
             for instance in instances:
                 self.device_tree.relabel(instance)

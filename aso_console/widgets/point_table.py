@@ -205,12 +205,8 @@ class PointTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._points)
 
-    def update_point(self, instance: int, object_id: str, state: dict) -> None:
-        """Redraw one row (if shown) after its live state changed.
-
-        ``state`` is the live dict's entry for the point: it is read again when
-        the line is drawn, so nothing is copied here.
-        """
+    def update_point(self, instance: int, object_id: str) -> None:
+        """Redraw one row (if shown) after its live state changed (read again from the site when drawn)."""
         row = self._rows.get(row_key(instance, object_id))
         if row is not None:
             self._refresh_row(row)
