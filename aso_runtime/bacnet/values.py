@@ -32,6 +32,7 @@ from bacpypes3.primitivedata import (
 
 from .errors import InvalidInput
 from .objecttypes import type_name
+from .tags import decode_tag_list
 
 # Values that mean "release": what old easy-aso scripts pass and what people type.
 NULL_WORDS = {"null", "none", "release", "relinquish"}
@@ -83,12 +84,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, OctetString):
         return bytes(value).hex()
     if isinstance(value, AnyValue):
-        for datatype in (Real, Unsigned, Enumerated, CharacterString, Boolean, Null):
-            try:
-                return to_plain(value.cast_out(datatype))
-            except Exception:
-                continue
-        return None
+        return decode_tags(value)  # typed by its own tags: any shape, never a placeholder
     if isinstance(value, Choice):
         choice = getattr(value, "_choice", None)
         return to_plain(getattr(value, choice)) if choice else None
@@ -228,14 +224,5 @@ def decode_any(value: AnyValue, datatype: type | None, array_index: int | None) 
 
 
 def decode_tags(value: AnyValue) -> Any:
-    """Generic decode of application-tagged primitives (one value or a list)."""
-    from bacpypes3.primitivedata import TagClass
-
-    items = []
-    for tag in getattr(value, "tagList", None) or []:
-        if tag.tag_class != TagClass.application:
-            return "(undecodable constructed value)"
-        items.append(to_plain(tag.app_to_object()))
-    if not items:
-        return None
-    return items[0] if len(items) == 1 else items
+    """Decode from the tags alone (no datatype): plain data of any shape, see ``tags.py``."""
+    return decode_tag_list(getattr(value, "tagList", None) or [])
