@@ -109,3 +109,38 @@ async def wait_for_device(client: rb.BACnetClient, instance: int, wait: float = 
         if device is not None or loop.time() >= deadline:
             return device
         await asyncio.sleep(0.02)
+
+
+# Object types the zoo device serves with only (instance, name): every kind rusty offers that
+# needs no more set-up. Others need arguments (below) or storage (audit-log) and are left out.
+_ZOO_SIMPLE = (
+    "access_credential", "access_door", "access_point", "access_rights", "access_user", "access_zone",
+    "accumulator", "analog_input", "analog_output", "analog_value", "audit_reporter", "averaging",
+    "binary_input", "binary_lighting_output", "binary_output", "binary_value", "bit_string_value",
+    "calendar", "character_string_value", "color", "color_temperature", "command", "credential_data_input",
+    "date_pattern_value", "date_time_pattern_value", "date_time_value", "date_value", "elevator_group",
+    "escalator", "event_enrollment", "event_log", "file", "global_group", "group", "integer_value",
+    "large_analog_value", "life_safety_point", "life_safety_zone", "lighting_output", "load_control", "loop",
+    "notification_class", "notification_forwarder", "octet_string_value", "positive_integer_value", "program",
+    "pulse_converter", "schedule", "structured_view", "time_pattern_value", "time_value", "timer", "trend_log",
+    "trend_log_multiple",
+)
+
+
+def rusty_zoo(instance: int, port: int) -> tuple[rb.BACnetServer, list[str]]:
+    """A rusty device serving one object of every type it can (instance 1 each), not started.
+
+    Returns the server and the kinds served (rusty's names, e.g. ``"color_temperature"``).
+    """
+    server = rusty_server(instance, f"Zoo-{instance}", port)
+    served = []
+    for kind in _ZOO_SIMPLE:
+        getattr(server, f"add_{kind}")(1, f"{kind.replace('_', ' ').title()} 1")
+        served.append(kind)
+    for kind in ("multistate_input", "multistate_output", "multistate_value"):
+        getattr(server, f"add_{kind}")(1, f"{kind.replace('_', ' ').title()} 1", 3)
+        served.append(kind)
+    server.add_channel(1, "Channel 1", 1)
+    server.add_lift(1, "Lift 1", 4)
+    served += ["channel", "lift"]
+    return server, served

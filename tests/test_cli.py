@@ -466,7 +466,7 @@ def test_bad_input_exits_2(server, args, fragment):
         (["wpm", "10.0.0.5", "av,1", "present-value=21@-1"], "cannot read priority '-1'"),
         (["wpm", "10.0.0.5", "av,1", "present-value=21@²"], "cannot read priority '²'"),
         (["read", "10.0.0.5", "ai,１"], "ASCII"),
-        (["read", "10.0.0.5", "ai,1", "4194304"], "property number 4194304 in '4194304' is above the BACnet maximum 4194303"),
+        (["read", "10.0.0.5", "ai,1", "4294967296"], "property number 4294967296 in '4294967296' is above the BACnet maximum 4294967295"),
         (["read", "10.0.0.5", "ai,1", "present-value[１]"], "ASCII"),
         (["whois", "--network", "２"], "'２' is not a whole number"),
         (["write", "10.0.0.5", "av,1", "21", "-p", "1"], "life safety; add --life-safety"),

@@ -109,8 +109,8 @@ def test_non_ascii_digits_are_not_numbers_in_properties(typed):
 @pytest.mark.parametrize(
     ("typed", "fragment"),
     [
-        ("4194304", "property number 4194304 in '4194304' is above the BACnet maximum 4194303"),
-        ("99999999999999999999", "is above the BACnet maximum 4194303"),
+        ("4294967296", "property number 4294967296 in '4294967296' is above the BACnet maximum 4294967295"),
+        ("99999999999999999999", "is above the BACnet maximum 4294967295"),
         ("present-value[4294967296]", r"array index 4294967296 in 'present-value\[4294967296\]' is above the BACnet maximum"),
     ],
 )
@@ -121,6 +121,7 @@ def test_numbers_beyond_what_bacnet_encodes_are_invalid_input(typed, fragment):
 
 def test_the_largest_encodable_numbers_are_accepted():
     assert parse_property("4194303") == ("4194303", None)
+    assert parse_property("4194328") == ("4194328", None)  # lighting-output, ASHRAE's extended range
     assert parse_property("priority-array[4294967295]") == ("priority-array", 4294967295)
     assert parse_object_id("1023,4194303") == ObjectId("proprietary-1023", 4194303)
 

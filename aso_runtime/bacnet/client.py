@@ -56,6 +56,9 @@ log = logging.getLogger("aso.bacnet")
 
 Requests = Sequence[tuple["str | ObjectId", Sequence[str]]]
 
+# Aborts that mean "the answer would not fit": an array is then read index by index.
+_TOO_BIG = ("segmentation-not-supported", "buffer-overflow", "apdu-too-long")
+
 # Refusals after which a device gets single reads from then on.
 _NO_RPM = ("unrecognized-service", "service-request-denied")
 
@@ -108,7 +111,25 @@ class BacnetClient(ClientCore):
             datatype = property_datatype(number, bacnet_property(prop)) if number is not None else None
             return decode_any(ack.propertyValue, datatype, index)
 
-        return await self._call(where, address, request, timeout)
+        try:
+            return await self._call(where, address, request, timeout)
+        except BacnetAbort as exc:
+            if index is not None or exc.reason not in _TOO_BIG:
+                raise
+            log.info("%s: too big for one answer (%s); reading it index by index", where, exc.reason)
+        return await self.read_by_index(device, oid, prop, timeout=timeout)
+
+    async def read_by_index(self, device: Device, oid: ObjectId, prop: str, *, timeout: float | None) -> list:
+        """An array the device cannot send whole: its length (index 0), then each element.
+
+        The elements are read concurrently; the per-device limit keeps a small
+        controller from being flooded.
+        """
+        count = await self.read(device, oid, prop, 0, timeout=timeout)
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise BacnetError(f"{oid} {prop}[0]: expected the array's length, got {count!r}")
+        return list(await asyncio.gather(*(self.read(device, oid, prop, i, timeout=timeout)
+                                           for i in range(1, count + 1))))
 
     async def read_multiple(self, device: Device, requests: Requests, *, timeout: float | None = None) -> list[PropertyValue]:
         """ReadPropertyMultiple. ``requests`` is ``[(object_id, [property, ...]), ...]``.

@@ -43,7 +43,9 @@ ABBREVIATIONS.update({short.lower(): name for name, short in SHORT_NAMES.items()
 
 MAX_INSTANCE = 4194303  # 22 bits; 4194303 itself is the "unconfigured" wildcard
 MAX_OBJECT_TYPE = 1023  # 10 bits of the object identifier
-MAX_PROPERTY = 4194303  # 22 bits: a property number above it cannot be encoded
+# Property identifiers are 32-bit enumerations: 512..4194303 are vendors', 0..511 and from
+# 4194304 up the standard's (lighting-output's newer properties are 4194304 and above).
+MAX_PROPERTY = 4294967295
 MAX_ARRAY_INDEX = 4294967295  # Unsigned32
 
 ACCEPTED_FORMS = (
@@ -194,7 +196,7 @@ def parse_property(text: "str | int") -> tuple[str, int | None]:
     """Parse ``present-value``, ``presentValue``, ``priority-array[8]``, ``85``.
 
     Returns the hyphenated name (or the number as text) and the array index
-    (or None). Unknown names, numbers above 4194303 and indexes above
+    (or None). Unknown names, numbers above 4294967295 and indexes above
     4294967295 raise :class:`InvalidInput`; proprietary properties can be
     given by number.
     """

@@ -57,10 +57,7 @@ async def object_list(client: BacnetClient, device: DeviceInfo) -> list[str]:
         raise
     except BacnetError as exc:
         log.info("device %s: whole object-list failed (%s); reading it index by index", device.instance, exc)
-    count = await client.read(device, device_id, "object-list", 0)
-    indexes = range(1, int(count) + 1)
-    items = await asyncio.gather(*(client.read(device, device_id, "object-list", i) for i in indexes))
-    return [str(item) for item in items]
+    return [str(item) for item in await client.read_by_index(device, device_id, "object-list", timeout=None)]
 
 
 async def discover_objects(
@@ -164,6 +161,10 @@ async def _read_batch(
         slot = results.setdefault(value.object_id, {})
         if value.ok:
             slot[value.property] = value.value
+        elif value.property != NAME and value.error.endswith("unknown-property"):
+            # An optional property this object does not have (a life-safety point without
+            # units): absent, not an error a technician should chase.
+            continue
         else:
             slot["!" + value.property] = value.error
 
