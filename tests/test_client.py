@@ -214,9 +214,13 @@ async def test_discovery_of_a_small_non_segmenting_controller(vlan_name, client)
         assert all(p.name for p in points)
         values = {p.object_id: p.present_value for p in points}
         assert (values["analog-input,100"], values["analog-input,399"]) == (0.0, 299.0)
-        # The whole object list really does not fit: discovery had to fall back.
+        # The whole object list really does not fit one answer (RPM has no fallback) ...
         with pytest.raises(BacnetAbort, match="segmentation-not-supported"):
-            await client.read(small, "device,1002", "object-list")
+            await client.read_multiple(small, [("device,1002", ["object-list"])])
+        # ... and a plain read of it, as `aso read` does, falls back to index by index.
+        whole = await client.read(small, "device,1002", "object-list")
+        assert len(whole) == 307 and whole[0] == "device,1002"
+        assert (await client.read_many(small, [("device,1002", ["object-list"])]))[0].value == whole
     finally:
         await close_application(app)
 

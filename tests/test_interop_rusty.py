@@ -331,12 +331,14 @@ async def test_big_rpm_aborts_and_read_many_falls_back(ours, big_rusty_device):
 
 
 async def test_discover_objects_on_a_device_that_cannot_segment(ours, big_rusty_device):
-    """321 objects: the whole object-list aborts, discovery reads it index by index."""
+    """321 objects: the whole object-list aborts, it is read index by index (by discovery and by a plain read)."""
     info = (await who_is(ours, address=big_rusty_device.address))[0]
     assert info.segmentation == "no-segmentation"
     with pytest.raises(BacnetAbort) as aborted:
-        await ours.read(info, f"device,{info.instance}", "object-list")
+        await ours.read_multiple(info, [(f"device,{info.instance}", ["object-list"])])
     assert aborted.value.reason == "segmentation-not-supported"
+    whole = await ours.read(info, f"device,{info.instance}", "object-list")
+    assert len(whole) == 321
 
     points = await discover_objects(ours, info)
 

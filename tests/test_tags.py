@@ -9,7 +9,13 @@ from __future__ import annotations
 from bacpypes3.pdu import PDUData
 from bacpypes3.primitivedata import TagList
 
-from aso_runtime.bacnet.tags import character_string, decode_tag_list
+from aso_runtime.bacnet.tags import character_string
+from aso_runtime.bacnet.tags import decode_tag_list as decode_with
+from aso_runtime.bacnet.values import to_plain
+
+
+def decode_tag_list(tag_list: TagList):
+    return decode_with(tag_list, to_plain)
 
 
 def tags(hex_octets: str, wrapper: int | None = 3) -> TagList:

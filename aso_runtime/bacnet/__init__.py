@@ -46,6 +46,7 @@ from .objecttypes import (
     value_kind,
 )
 from .points import DeviceDiscovery, discover_objects, discover_site, object_list
+from .properties import read_all_properties
 from .reads import read_many, read_singly
 from .session import default_address, open_client
 from .types import (
@@ -68,6 +69,7 @@ __all__ = [
     "ServedPoint", "StatePoint", "UdpAddress", "ValueKind", "ascii_int", "ascii_only", "check_can_bind",
     "Priority", "check_priority", "life_safety_confirmed", "parse_priority", "cov_capable", "default_address", "device_address", "discover_objects", "discover_site",
     "discovery_properties", "find_device", "is_commandable", "is_null", "locate_device", "object_list", "object_type",
-    "open_client", "parse_local_address", "parse_object_id", "parse_property", "priority_name", "read_many",
+    "open_client", "parse_local_address", "parse_object_id", "parse_property", "priority_name", "read_all_properties",
+    "read_many",
     "read_singly", "short_id", "value_kind", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

@@ -48,7 +48,7 @@ from .errors import BacnetAbort, BacnetError, BacnetReject, BacnetRemoteError, B
 from .hosted import ServedPoint
 from .ids import ObjectId, parse_object_id, parse_property
 from .types import PriorityArray, PropertyValue
-from .values import decode_any, property_datatype
+from .values import decode_property
 
 __all__ = ["BacnetClient", "address_text", "bacnet_object_id", "bacnet_property", "check_priority"]
 
@@ -107,9 +107,7 @@ class BacnetClient(ClientCore):
             ack = await self.app.request(read_request(address, oid, prop, index))
             if not isinstance(ack, ReadPropertyACK):
                 raise BacnetError(f"{where}: unexpected answer {type(ack).__name__}")
-            number = oid.type_number
-            datatype = property_datatype(number, bacnet_property(prop)) if number is not None else None
-            return decode_any(ack.propertyValue, datatype, index)
+            return decode_property(oid.type_number, bacnet_property(prop), ack.propertyValue, index)
 
         try:
             return await self._call(where, address, request, timeout)

@@ -31,7 +31,7 @@ from .encode import bacnet_object_id
 from .errors import BacnetError, InvalidInput
 from .ids import ObjectId, parse_object_id
 from .types import CovChange
-from .values import decode_any, property_datatype
+from .values import decode_property
 
 if TYPE_CHECKING:
     from .client import BacnetClient
@@ -168,10 +168,8 @@ class CovSubscription:
     def _decode(self, element: Any) -> CovChange:
         prop = element.propertyIdentifier
         name = str(prop) or str(int(prop))
-        number = self.oid.type_number
-        datatype = property_datatype(number, prop) if number is not None else None
         try:
-            value = decode_any(element.value, datatype, element.propertyArrayIndex)
+            value = decode_property(self.oid.type_number, prop, element.value, element.propertyArrayIndex)
         except Exception:  # an odd value must not end the subscription
             value = None
         return CovChange(str(self.oid), name, value)

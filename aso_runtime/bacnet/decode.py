@@ -14,7 +14,7 @@ from .ids import ObjectId
 from .objecttypes import ValueKind, value_kind
 from .priority import priority_name
 from .types import PrioritySlot, PropertyValue
-from .values import decode_any, object_id_text, property_datatype
+from .values import decode_property, object_id_text
 
 
 def _property_text(prop: Any) -> str:
@@ -37,9 +37,8 @@ def decode_rpm(ack: ReadPropertyMultipleACK) -> list[PropertyValue]:
                 error = read_result.propertyAccessError
                 results.append(PropertyValue(oid_text, name, index, None, f"{error.errorClass}:{error.errorCode}"))
                 continue
-            datatype = property_datatype(int(raw_oid[0]), prop)
             try:
-                value = decode_any(read_result.propertyValue, datatype, index)
+                value = decode_property(int(raw_oid[0]), prop, read_result.propertyValue, index)
             except Exception as exc:
                 results.append(PropertyValue(oid_text, name, index, None, f"decode:{exc}"))
                 continue

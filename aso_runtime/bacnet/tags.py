@@ -25,21 +25,28 @@ the zero-length strings real devices send (an object-name of "").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bacpypes3.primitivedata import Tag, TagClass
+
+Plain = Callable[[Any], Any]  # a decoded primitive (Real, Enumerated...) into plain Python: values.to_plain
 
 # BACnet character sets (clause 20.2.9) and the Python codec for each.
 _CHARSETS = {0: "utf-8", 1: "cp932", 2: "euc_jp", 3: "utf-32-be", 4: "utf-16-be", 5: "latin-1"}
 _CHARACTER_STRING = 7
 
 
-def decode_tag_list(tags: list[Tag]) -> Any:
-    """Plain data for a whole tag list (see the module docstring for the shapes)."""
+def decode_tag_list(tags: list[Tag], plain: Plain) -> Any:
+    """Plain data for a whole tag list (see the module docstring for the shapes).
+
+    ``plain`` turns each application-tagged primitive into Python (it lives
+    with the other conversions, in ``values.py``, which imports this module).
+    """
     tags = list(tags)
     if _one_wrapper(tags):
         tags = tags[1:-1]
-    items, _ = _decode_run(tags, 0)
+    items, _ = _decode_run(tags, 0, plain)
     return _shape(items)
 
 
@@ -59,11 +66,11 @@ def _one_wrapper(tags: list[Tag]) -> bool:
         return False
     if tags[0].tag_number != tags[-1].tag_number:
         return False
-    _, end = _decode_run(tags, 1)
+    _, end = _decode_run(tags, 1, lambda value: None)
     return end == len(tags) - 1
 
 
-def _decode_run(tags: list[Tag], start: int) -> tuple[list[tuple[int | None, Any]], int]:
+def _decode_run(tags: list[Tag], start: int, plain: Plain) -> tuple[list[tuple[int | None, Any]], int]:
     """Decode tags from ``start`` until a closing tag (or the end).
 
     Returns (items, index of the closing tag or len): each item is
@@ -76,14 +83,14 @@ def _decode_run(tags: list[Tag], start: int) -> tuple[list[tuple[int | None, Any
         if tag.tag_class == TagClass.closing:
             return items, i
         if tag.tag_class == TagClass.opening:
-            inner, end = _decode_run(tags, i + 1)
+            inner, end = _decode_run(tags, i + 1, plain)
             items.append((tag.tag_number, _shape(inner)))
             i = end + 1
             continue
         if tag.tag_class == TagClass.context:
             items.append((tag.tag_number, "0x" + bytes(tag.tag_data).hex()))
         else:
-            items.append((None, _application_value(tag)))
+            items.append((None, _application_value(tag, plain)))
         i += 1
     return items, i
 
@@ -112,13 +119,11 @@ def _shape(items: list[tuple[int | None, Any]]) -> Any:
     return structures[0] if len(structures) == 1 else structures
 
 
-def _application_value(tag: Tag) -> Any:
-    from .values import to_plain
-
+def _application_value(tag: Tag, plain: Plain) -> Any:
     if tag.tag_number == _CHARACTER_STRING:
         return character_string(bytes(tag.tag_data))
     try:
-        return to_plain(tag.app_to_object())
+        return plain(tag.app_to_object())
     except Exception:
         # A value the stack refuses (an odd length, a reserved tag): its octets, not a failure.
         return "0x" + bytes(tag.tag_data).hex()

@@ -190,6 +190,19 @@ def _vendor_info():
     return get_vendor_info(0)
 
 
+def object_class(oid: Any) -> type | None:
+    """bacpypes3's class for an object id's type (the standard's properties), or None (color, proprietary)."""
+    from bacpypes3.primitivedata import ObjectType
+
+    number = getattr(oid, "type_number", None)
+    if number is None:
+        return None
+    try:
+        return _vendor_info().get_object_class(ObjectType(number))
+    except (ValueError, TypeError):
+        return None
+
+
 def property_datatype(object_type: int | str, property_id: Any) -> type | None:
     """The standard datatype of a property of an object type, or None if unknown."""
     from bacpypes3.primitivedata import ObjectType
@@ -204,6 +217,20 @@ def property_datatype(object_type: int | str, property_id: Any) -> type | None:
         return object_class.get_property_type(property_id)
     except Exception:
         return None
+
+
+def decode_property(object_type: int | None, prop: Any, value: AnyValue, array_index: int | None) -> Any:
+    """A property's value as plain data: its standard datatype when known, its own tags otherwise.
+
+    The one decode step for ReadProperty, RPM and COV answers. An object-type
+    the stack has no name for (color, proprietary) is named as ids are
+    (``color``, ``proprietary-200``), not left a bare number.
+    """
+    datatype = property_datatype(object_type, prop) if object_type is not None else None
+    plain = decode_any(value, datatype, array_index)
+    if str(prop) == "object-type" and isinstance(plain, int) and not isinstance(plain, bool):
+        return type_name(plain)
+    return plain
 
 
 def decode_any(value: AnyValue, datatype: type | None, array_index: int | None) -> Any:
@@ -225,4 +252,4 @@ def decode_any(value: AnyValue, datatype: type | None, array_index: int | None) 
 
 def decode_tags(value: AnyValue) -> Any:
     """Decode from the tags alone (no datatype): plain data of any shape, see ``tags.py``."""
-    return decode_tag_list(getattr(value, "tagList", None) or [])
+    return decode_tag_list(getattr(value, "tagList", None) or [], to_plain)

@@ -19,6 +19,7 @@ from aso_runtime.bacnet import (
     ObjectId,
     discover_objects,
     discover_site,
+    read_all_properties,
     read_many,
     who_has,
     who_is_router_to_network,
@@ -97,6 +98,10 @@ async def _read_multiple(request: rq.ReadMultiple, client: BacnetClient, **_: An
     return rs.ValuesRead(request, values)
 
 
+async def _read_all(request: rq.ReadAllProperties, client: BacnetClient, **_: Any) -> rs.Result:
+    return rs.PropertiesRead(request, await read_all_properties(client, request.device, request.object_id))
+
+
 async def _write_multiple(request: rq.WriteMultiple, client: BacnetClient, *, confirm_by_name: bool,
                           **_: Any) -> rs.Result:
     await confirm_life_safety(client, request, by_name=confirm_by_name)
@@ -160,6 +165,7 @@ _EXECUTORS: dict[type, Callable[..., Awaitable[rs.Result]]] = {
     rq.Read: _read,
     rq.Write: _write,
     rq.ReadMultiple: _read_multiple,
+    rq.ReadAllProperties: _read_all,
     rq.WriteMultiple: _write_multiple,
     rq.ShowPriorityArray: _priority_array,
     rq.WhoIs: _who_is,

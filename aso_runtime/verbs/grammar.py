@@ -117,6 +117,15 @@ def _read(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
     return rq.Read(device, oid, prop, index)
 
 
+def _props_args(p: argparse.ArgumentParser) -> None:
+    _device(p)
+    p.add_argument("object", metavar="OBJECT", help="object id, e.g. ai,1, lo,3 or 63,1")
+
+
+def _props(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
+    return rq.ReadAllProperties(device_arg(ns.device, local), parse_object_id(ns.object))
+
+
 def _write_args(p: argparse.ArgumentParser) -> None:
     _device(p)
     p.add_argument("object", metavar="OBJECT", help="object id, e.g. av,3")
@@ -244,6 +253,8 @@ def _discover(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
 
 VERBS: dict[str, Verb] = {verb.name: verb for verb in [
     Verb("read", "DEVICE OBJECT [PROPERTY[index]]", "read one property (default present-value)", _read_args, _read),
+    Verb("props", "DEVICE OBJECT", "every property of an object, decoded (RPM all, property-list or the standard's list)",
+         _props_args, _props, aliases=("properties",)),
     Verb("write", "DEVICE OBJECT VALUE [PRIORITY] [--property PROP] [--life-safety NAME]",
          "write one property at a priority (value null releases)", _write_args, _write, writes=True),
     Verb("release", "DEVICE OBJECT PRIORITY [--property PROP] [--life-safety NAME]",

@@ -75,6 +75,18 @@ HELP: dict[str, VerbHelp] = {
         '{"device", "object_id", "property", "value": null, "priority", "released": true, "present_value"}',
         "Releasing priority 1 or 2 needs --life-safety, as writing there does.",
     ),
+    "props": VerbHelp(
+        [("props 10.0.0.20 ai,1", ""),
+         ("props 1001 lighting-output,3 --json", "every property, values as plain JSON")],
+        '{"device", "object_id", "properties": [{"property", "index", "value", "error"}]}',
+        "Asks the device for all properties in one ReadPropertyMultiple; devices that\n"
+        "refuse it are asked for their property-list, older ones for every property the\n"
+        "standard gives the type. Arrays too big for one answer are read index by index.\n"
+        "Proprietary and unknown values are decoded from their tags (structures keyed by\n"
+        "context tag number). A property the device refuses shows the device's error;\n"
+        "the exit code is 1 only when nothing could be read.",
+        syntax="props DEVICE OBJECT",
+    ),
     "rpm": VerbHelp(
         [("rpm 10.0.0.20 ai,1 present-value,units,status-flags", ""),
          ("rpm 10.0.0.20 av,3 present-value,priority-array bv,1 present-value", "")],

@@ -20,6 +20,7 @@ from rich.text import Text
 from aso_runtime.bacnet import DeviceInfo, PriorityArray
 
 from . import results as rs
+from .property_text import labels_of, property_text
 from .text import PointLabels, array_summary, device_label, flags_text, format_value, slot_rows, value_text
 
 WHOIS_COLUMNS = ["INSTANCE", "ADDRESS", "VENDOR", "MAX-APDU", "SEGMENTATION", "NETWORK"]
@@ -118,6 +119,19 @@ def _(result: rs.ValuesRead, *, streamed: bool = False) -> list[RenderableType]:
         rows.append([v.object_id, prop, value_text(v.value) if v.ok else f"error: {v.error}"])
         styles.append(None if v.ok else "red")
     return [table(["Object", "Property", "Value"], rows, styles=styles)]
+
+
+@render.register
+def _(result: rs.PropertiesRead, *, streamed: bool = False) -> list[RenderableType]:
+    labels = labels_of(result.values)
+    rows, styles = [], []
+    for v in result.values:
+        prop = v.property + (f"[{v.index}]" if v.index is not None else "")
+        rows.append([prop, property_text(v.property, v.value, labels) if v.ok else f"error: {v.error}"])
+        styles.append(None if v.ok else "red")
+    title = Text(f"{result.request.object_id} on {device_label(result.request.device)}: "
+                 f"{len(result.values)} properties", style="bold")
+    return [title, table(["Property", "Value"], rows, styles=styles)]
 
 
 @render.register

@@ -64,6 +64,14 @@ class Write:
 
 
 @dataclass(frozen=True)
+class ReadAllProperties:
+    """Every property of one object (``aso props``, the console's inspector)."""
+
+    device: str
+    object_id: ObjectId
+
+
+@dataclass(frozen=True)
 class ReadMultiple:
     device: str
     specs: tuple[ReadSpec, ...]

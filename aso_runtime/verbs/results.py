@@ -90,6 +90,30 @@ class ValuesRead(Result):
 
 
 @dataclass(frozen=True)
+class PropertiesRead(Result):
+    """Every property of an object; a property the device refused carries the device's own error.
+
+    Such refusals are answers, not failures (log-buffer is read-access-denied
+    by design): the command fails only when no property could be read.
+    """
+
+    request: rq.ReadAllProperties
+    values: list[PropertyValue]
+
+    @property
+    def problem(self) -> str | None:
+        if any(v.ok for v in self.values):
+            return None
+        first = self.values[0].error if self.values else "no properties"
+        return f"{device_label(self.request.device)} {self.request.object_id}: no property could be read ({first})"
+
+    def to_json(self) -> dict:
+        return {"device": self.request.device, "object_id": str(self.request.object_id),
+                "properties": [{"property": v.property, "index": v.index, "value": v.value, "error": v.error}
+                               for v in self.values]}
+
+
+@dataclass(frozen=True)
 class WrittenMultiple(Result):
     request: rq.WriteMultiple
 
