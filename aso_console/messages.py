@@ -50,17 +50,21 @@ class DevicesChanged(Message):
     instances: list[int]
 
 
-class Pane(Widget):
-    """Base of the console's panes: forwards failed workers to the app's one handler.
+class ReportsFailedWork:
+    """Mixin for panes and screens: forwards failed workers to the app's one handler.
 
-    ``Worker.StateChanged`` does not bubble, so each pane turns its own
-    failures into a :class:`WorkFailed` that does. Workers therefore just
-    raise; nobody writes ``except BacnetError: notify`` again.
+    ``Worker.StateChanged`` does not bubble, so each pane (or screen) turns
+    its own failures into a :class:`WorkFailed` that does. Workers therefore
+    just raise; nobody writes ``except BacnetError: notify`` again.
     """
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.post_message(WorkFailed(event.worker.name or "Error", event.worker.error))
+            self.post_message(WorkFailed(event.worker.name or "Error", event.worker.error))  # type: ignore[attr-defined]
+
+
+class Pane(ReportsFailedWork, Widget):
+    """Base of the console's panes (see :class:`ReportsFailedWork`)."""
 
     def status(self, text: str, *, busy: bool | None = None, style: str = "") -> None:
         self.post_message(Status(text, busy, style))

@@ -58,6 +58,16 @@ class Site:
             return None
         return device.points.get(str(object_id))
 
+    def object_name(self, instance: int, object_id: str) -> str:
+        """The object's name as discovered (a device's own name for its device object), else its id."""
+        point = self.point(instance, object_id)
+        device = self.devices.get(instance)
+        if point is not None and point.name:
+            return point.name
+        if device is not None and device.name and object_id == f"device,{instance}":
+            return device.name
+        return object_id
+
     def point_count(self) -> int:
         return sum(len(d.points) for d in self.devices.values() if d.points)
 

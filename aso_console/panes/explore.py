@@ -18,6 +18,7 @@ import time
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 
@@ -42,6 +43,7 @@ from ..widgets.point_table import PointTable
 from ..widgets.priority_panel import PriorityPanel, SlotTable
 from ..widgets.site_navigator import SiteNavigator
 from ..screens.confirm import TypeToConfirm
+from ..screens.inspector import Inspected, InspectorScreen
 from ..screens.write_modal import WriteRequest, WriteScreen
 
 log = logging.getLogger("aso.console")
@@ -57,6 +59,8 @@ class ExplorePane(Pane):
     DEFAULT_CSS = """
     ExplorePane { height: 1fr; }
     """
+
+    BINDINGS = [Binding("i", "inspect", "Inspect", id="explore.inspect")]
 
     selection: reactive[NodeData | None] = reactive(None, init=False, always_update=True)
 
@@ -358,6 +362,24 @@ class ExplorePane(Pane):
                 self._show_details(self.site.devices[self.selection.instance])
         if self.tree_complete.is_set():
             self.status(self.summary())
+
+    # ----- the object inspector ----------------------------------------------------------------------
+
+    def action_inspect(self) -> None:
+        """Every property of the point under the cursor (in the table, else the tree), or of a device."""
+        target = self.points.current() if self.points.has_focus else None
+        data = self.device_tree.cursor_data
+        if target is None and data is not None and data.instance is not None:
+            if data.kind == "point" and data.object_id:
+                target = (data.instance, data.object_id)
+            elif data.kind == "device":
+                target = (data.instance, f"device,{data.instance}")
+        if target is None:
+            self.notify("Put the cursor on a point or a device to inspect it", severity="warning")
+            return
+        instance, object_id = target
+        self.app.push_screen(InspectorScreen(self.client, Inspected(
+            self.site.devices[instance].info, object_id, self.site.object_name(instance, object_id), self.read_only)))
 
     # ----- writing -----------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ HELP = """\
 | w / Enter | priority array | write at the highlighted slot |
 | x / Delete | priority array | release (relinquish) the highlighted slot |
 | r | tree | reload the points of the device |
+| i | tree, point table | inspect the point (or device): every property, decoded |
+| w / o / v | inspector | write the highlighted property / put in or out of service / raw value |
+| c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
 | a | runner | log of all ASOs (select a row for one ASO's log) |

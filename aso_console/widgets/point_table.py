@@ -252,7 +252,7 @@ class PointTable(ScrollView, can_focus=True):
             self._value_cell(instance, point.object_id, state.get("present-value", point.present_value)),
             Text(units_symbol(point.units)),
             format_flags(state.get("status-flags", point.status_flags)),
-            Text("OOS" if state.get("out-of-service", point.out_of_service) else ""),
+            Text("OOS", style="bold yellow") if state.get("out-of-service", point.out_of_service) else Text(""),
             override_cell(state.get("ccp"), is_commandable(point.oid)),
         )
 

@@ -47,6 +47,7 @@ from .objecttypes import (
 )
 from .points import DeviceDiscovery, discover_objects, discover_site, object_list
 from .properties import read_all_properties
+from .encode import check_write_value
 from .reads import read_many, read_singly
 from .session import default_address, open_client
 from .types import (
@@ -56,10 +57,11 @@ from .types import (
     ObjectInfo,
     PriorityArray,
     PrioritySlot,
+    PropertyShape,
     PropertyValue,
     RouterInfo,
 )
-from .values import is_null
+from .values import is_null, property_shape
 
 __all__ = [
     "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError", "BacnetTimeout",
@@ -70,6 +72,7 @@ __all__ = [
     "Priority", "check_priority", "life_safety_confirmed", "parse_priority", "cov_capable", "default_address", "device_address", "discover_objects", "discover_site",
     "discovery_properties", "find_device", "is_commandable", "is_null", "locate_device", "object_list", "object_type",
     "open_client", "parse_local_address", "parse_object_id", "parse_property", "priority_name", "read_all_properties",
+    "check_write_value", "property_shape", "PropertyShape",
     "read_many",
     "read_singly", "short_id", "value_kind", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

@@ -16,7 +16,6 @@ from bacpypes3.apdu import (
     WritePropertyRequest,
 )
 from bacpypes3.basetypes import (
-    PropertyIdentifier,
     PropertyReference,
     PropertyValue as BacnetPropertyValue,
     ReadAccessSpecification,
@@ -28,8 +27,8 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import Null, ObjectIdentifier
 
 from .errors import InvalidInput
-from .ids import ObjectId
-from .values import coerce_for_write, is_null, property_datatype
+from .ids import ObjectId, parse_object_id
+from .values import bacnet_property, coerce_for_write, is_null, property_datatype
 
 # (property, array index or None), as parse_property returns them
 PropertyRef = tuple[str, "int | None"]
@@ -42,10 +41,6 @@ def bacnet_object_id(oid: ObjectId) -> ObjectIdentifier:
     if number is None:
         raise InvalidInput(f"object type {oid.type!r} has no BACnet number")
     return ObjectIdentifier((number, oid.instance))
-
-
-def bacnet_property(name: str) -> PropertyIdentifier:
-    return PropertyIdentifier(int(name) if name.isdigit() else name)
 
 
 def address_text(address: Address) -> str:
@@ -87,6 +82,16 @@ def encode_value(oid: ObjectId, prop: str, index: int | None, value: Any, where:
         return AnyValue(datatype(plain))
     except Exception as exc:
         raise InvalidInput(f"{where}: {value!r} cannot be written as {datatype.__name__} ({exc})") from None
+
+
+def check_write_value(object_id: "str | ObjectId", prop: str, value: Any, *, index: int | None = None,
+                      priority: int | None = None) -> None:
+    """Refuse, with the one-line :class:`InvalidInput` a write would raise, a value that does not fit.
+
+    For dialogs that check a value as it is typed, before anything is sent.
+    """
+    oid = parse_object_id(object_id)
+    encode_value(oid, prop, index, value, f"{oid} {prop}", priority)
 
 
 def read_request(address: Address, oid: ObjectId, prop: str, index: int | None) -> ReadPropertyRequest:

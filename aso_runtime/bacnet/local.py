@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from bacpypes3.app import Application
 from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode
 
+from .active_cov import report_active_cov_subscriptions
 from .hardening import harden
 from .errors import InvalidInput, LocalNetworkError
 from .ids import ascii_int
@@ -225,7 +226,9 @@ def build_application(app_class: type[Application], objects: list) -> Applicatio
     """Create the application, hardened; must run inside the event loop (bacpypes3 needs it)."""
     asyncio.get_running_loop()
     install_speedups()
-    return harden(app_class.from_object_list(objects))
+    app = harden(app_class.from_object_list(objects))
+    report_active_cov_subscriptions(app)
+    return app
 
 
 async def wait_until_bound(app: Application, timeout: float = 5.0) -> None:

@@ -145,3 +145,23 @@ class CovChange(HasObjectId, Plain):
     object_id: str
     property: str  # hyphenated: present-value, status-flags, ...
     value: Any
+
+
+@dataclass(frozen=True)
+class PropertyShape(Plain):
+    """What a property holds, by the standard, for a write dialog: how to ask for a value.
+
+    ``kind``: ``real``, ``whole`` (unsigned), ``signed``, ``boolean``,
+    ``enumerated`` (``choices`` are its names), ``text``, ``object-id``, or
+    ``constructed`` / ``unknown`` (not written from a single field).
+    ``array``: the property is an array (a single element is written with an index).
+    """
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    array: bool = False
+
+    @property
+    def simple(self) -> bool:
+        """A value typed in one field (or picked from choices)."""
+        return self.kind not in ("constructed", "unknown")

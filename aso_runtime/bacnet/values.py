@@ -33,6 +33,7 @@ from bacpypes3.primitivedata import (
 from .errors import InvalidInput
 from .objecttypes import type_name
 from .tags import decode_tag_list
+from .types import PropertyShape
 
 # Values that mean "release": what old easy-aso scripts pass and what people type.
 NULL_WORDS = {"null", "none", "release", "relinquish"}
@@ -217,6 +218,36 @@ def property_datatype(object_type: int | str, property_id: Any) -> type | None:
         return object_class.get_property_type(property_id)
     except Exception:
         return None
+
+
+def bacnet_property(name: str) -> Any:
+    """A property name (or number, for proprietary ones) as the stack's PropertyIdentifier."""
+    from bacpypes3.basetypes import PropertyIdentifier
+
+    return PropertyIdentifier(int(name) if name.isdigit() else name)
+
+
+def property_shape(object_id: Any, prop: str) -> PropertyShape:
+    """What the standard says the property holds (see :class:`PropertyShape`); ``unknown`` when it says nothing."""
+    number = getattr(object_id, "type_number", None)
+    try:
+        datatype = property_datatype(number, bacnet_property(prop)) if number is not None else None
+    except Exception:
+        datatype = None
+    if datatype is None:
+        return PropertyShape("unknown")
+    array = issubclass(datatype, Array)
+    if array:
+        datatype = datatype._subtype
+    kinds = ((Boolean, "boolean"), (Real, "real"), (Double, "real"), (Enumerated, "enumerated"),
+             (Unsigned, "whole"), (Integer, "signed"), (CharacterString, "text"), (ObjectIdentifier, "object-id"))
+    for base, kind in kinds:
+        if isinstance(datatype, type) and issubclass(datatype, base):
+            choices = ()
+            if kind == "enumerated":
+                choices = tuple(name for name in getattr(datatype, "_enum_map", {}) if "-" in name or name.islower())
+            return PropertyShape(kind, choices, array)
+    return PropertyShape("constructed", (), array)
 
 
 def decode_property(object_type: int | None, prop: Any, value: AnyValue, array_index: int | None) -> Any:

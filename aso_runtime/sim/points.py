@@ -52,42 +52,46 @@ PROGRAM_PRIORITY = 16  # where the simulated controller's own logic writes
 
 # What a technician may write over the network (bacnet/served.py enforces it,
 # with value-out-of-range for a command outside min/max-pres-value or the
-# number of states, and present-value writable while out of service).
+# number of states, and present-value writable while out of service). Like
+# most field controllers, every point also takes a new description, and an
+# analog one a new cov-increment (how much change is worth a notification).
+_NOTES = frozenset({"description"})
+_ANALOG_NOTES = _NOTES | {"covIncrement"}
 
 
 class SimAnalogInput(Served, AnalogInputObject):
-    _network_writable = frozenset({"outOfService"})
+    _network_writable = _ANALOG_NOTES | {"outOfService"}
 
 
 class SimBinaryInput(Served, BinaryInputObject):
-    _network_writable = frozenset({"outOfService"})
+    _network_writable = _NOTES | {"outOfService"}
 
 
 class SimAnalogOutput(Served, AnalogOutputObject):
     """Commandable already (bacpypes3's local AO mixes in Commandable)."""
 
-    _network_writable = frozenset({"presentValue"})
+    _network_writable = _ANALOG_NOTES | {"presentValue"}
 
 
 class SimAnalogValue(Served, Commandable, AnalogValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
-    _network_writable = frozenset({"presentValue"})
+    _network_writable = _ANALOG_NOTES | {"presentValue"}
 
 
 class SimBinaryOutput(Served, BinaryOutputObject):
     """Commandable already (bacpypes3's local BO mixes in Commandable)."""
 
-    _network_writable = frozenset({"presentValue"})
+    _network_writable = _NOTES | {"presentValue"}
 
 
 class SimBinaryValue(Served, Commandable, BinaryValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
-    _network_writable = frozenset({"presentValue"})
+    _network_writable = _NOTES | {"presentValue"}
 
 
 class SimMultiStateValue(Served, Commandable, MultiStateValueObject):
     _required = ("priorityArray", "relinquishDefault", "currentCommandPriority")
-    _network_writable = frozenset({"presentValue"})
+    _network_writable = _NOTES | {"presentValue"}
 
 
 # ----- factories --------------------------------------------------------------

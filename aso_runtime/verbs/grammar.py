@@ -253,7 +253,7 @@ def _discover(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
 
 VERBS: dict[str, Verb] = {verb.name: verb for verb in [
     Verb("read", "DEVICE OBJECT [PROPERTY[index]]", "read one property (default present-value)", _read_args, _read),
-    Verb("props", "DEVICE OBJECT", "every property of an object, decoded (RPM all, property-list or the standard's list)",
+    Verb("props", "DEVICE OBJECT", "every property of an object, decoded",
          _props_args, _props, aliases=("properties",)),
     Verb("write", "DEVICE OBJECT VALUE [PRIORITY] [--property PROP] [--life-safety NAME]",
          "write one property at a priority (value null releases)", _write_args, _write, writes=True),
