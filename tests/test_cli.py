@@ -265,6 +265,15 @@ def test_routers_json_and_human(server):
     assert server in out and "Networks" in out
 
 
+def test_routers_broadcast_ends_on_quiet_once_the_router_answered(server):
+    # Through the BBMD, like a technician on another subnet. A window no test would sit
+    # out: only the quiet after the answer can end it (--debug logs why it ended).
+    result = aso("--foreign", server, "--json", "--debug", "routers", "--quiet", "0.2", "--max-wait", "60")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["routers"] == [{"address": server, "networks": [2]}]
+    assert "who-is-router-to-network ended on quiet" in result.stderr
+
+
 # ----- read / rpm -------------------------------------------------------------------
 
 

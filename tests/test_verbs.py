@@ -141,3 +141,53 @@ def test_the_verb_layer_imports_no_ui_library():
             "print(bad); sys.exit(1 if bad else 0)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ----- routers: a search that ends once the routers have answered -------------------------------
+
+
+@pytest.fixture
+async def router(vlan_name):
+    """A genuine bacpypes3 router at MAC 3 of the test's network (1) to a far network (7)."""
+    from bacpypes3.app import Application
+
+    from aso_runtime.bacnet.local import (
+        LocalDevice, build_application, close_application, device_object, drop_virtual_network,
+        ensure_virtual_network, virtual_port,
+    )
+
+    far = f"{vlan_name}-far"
+    ensure_virtual_network(far)
+    app = build_application(Application, [
+        device_object(LocalDevice(instance=3003, name="router")),
+        virtual_port(vlan_name, 3, network=1),
+        virtual_port(far, 1, port_instance=2, network=7),
+    ])
+    yield app
+    await close_application(app)
+    drop_virtual_network(far)
+
+
+def searches_ended(caplog, search: str) -> list[str]:
+    """Why each search of that kind ended (the runtime's DEBUG record): quiet, max-wait or enough."""
+    return [record.ended for record in caplog.records if getattr(record, "search", None) == search]
+
+
+async def test_routers_ends_on_quiet_once_the_routers_answered(client, router, caplog):
+    caplog.set_level("DEBUG", logger="aso.bacnet")
+    # A window far longer than any test: only the quiet after the answer can end it.
+    result = await execute(f2_request("routers --max-wait 60"), client)
+    assert result.to_json() == {"routers": [{"address": "0x03", "networks": [7]}], "count": 1}
+    assert searches_ended(caplog, "who-is-router-to-network") == ["quiet"]
+
+
+async def test_routers_to_one_network_ends_on_its_router_and_quiet_is_an_option(client, router, caplog):
+    caplog.set_level("DEBUG", logger="aso.bacnet")
+    request = cli_request("routers 7 --quiet 0.1 --max-wait 60")
+    assert (request.quiet, request.max_wait) == (0.1, 60.0)
+    result = await execute(request, client)
+    assert [(r.address, r.networks) for r in result.routers] == [("0x03", [7])]
+    assert searches_ended(caplog, "who-is-router-to-network") == ["enough"]
+    # Nobody routes to network 9: the window is what ends it, with nothing found.
+    assert (await execute(f2_request("routers 9 --max-wait 0.2"), client)).routers == []
+    assert searches_ended(caplog, "who-is-router-to-network")[-1] == "max-wait"

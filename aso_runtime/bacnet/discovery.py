@@ -9,6 +9,7 @@ no new answers, bounded by a maximum wait.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,9 +22,10 @@ from bacpypes3.pdu import Address, GlobalBroadcast, RemoteBroadcast
 from .addresses import bacnet_address
 from .client import STALL_RETRIES, BacnetClient
 from .encode import address_text, bacnet_object_id
-from .errors import BacnetTimeout, InvalidInput
+from .errors import BacnetError, BacnetTimeout, InvalidInput
 from .ids import MAX_INSTANCE, ObjectId, ascii_int, parse_object_id
-from .routes import ask_routers
+from .routes import ROUTER_WAIT
+from .stall import LatenessProbe
 from .types import DeviceInfo, ObjectHolder, RouterInfo
 from .values import object_id_text
 
@@ -52,9 +54,60 @@ def _check_range(low: int | None, high: int | None) -> None:
         raise InvalidInput(f"device-instance range {low}..{high} must satisfy 0 <= low <= high <= {MAX_INSTANCE}")
 
 
+Listener = Callable[[Any], None]
+Listen = Callable[[Listener], Callable[[], None]]  # add a listener; returns what removes it
+
+
+def _on(listeners: list) -> Listen:
+    """Listen on one of the application's lists of listeners (I-Am, I-Have)."""
+
+    def listen(listener: Listener) -> Callable[[], None]:
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    return listen
+
+
+class _Pace:
+    """When the answers to one search arrived, and how far apart the network sent them.
+
+    Each answer is stamped in the listener, the moment the stack hands it
+    over, not when the consumer gets round to it: ``discover --all`` starts
+    every device's reads on the same loop, and the consumer then takes each
+    queued I-Am up to ~100 ms after it came. How long an answer may have sat
+    unread because our loop was busy (the :class:`LatenessProbe`'s measure)
+    is our stall, not the network's pace: it does not stretch the quiet
+    period, and it does not count as quiet either.
+    """
+
+    def __init__(self, quiet: float) -> None:
+        self.quiet = quiet
+        self.sent = self.last = time.monotonic()
+        self.answers = 0
+        self.probe = LatenessProbe()
+
+    def arrived(self) -> None:
+        now = time.monotonic()
+        network = max(0.0, now - self.last - self.probe.late_since(self.last))
+        # Twice the first answer's delay, four times the largest gap between answers:
+        # on a slow link (MS/TP behind a router) the answers come further apart.
+        self.quiet = max(self.quiet, (2 if self.answers == 0 else 4) * network)
+        self.last = now
+        self.answers += 1
+
+    @property
+    def quiet_until(self) -> float:
+        """When the search has been quiet long enough: our own stalls since the last answer do not count.
+
+        While our loop is stalled an answer cannot be read; it waits at most that long in the socket.
+        """
+        return self.last + self.quiet + self.probe.late_since(self.last)
+
+
 async def _quiet_stream(
     client: BacnetClient,
-    listeners: list,
+    what: str,
+    listen: Listen,
     send: Callable[[], None],
     convert: Callable[[Any], Any | None],
     *,
@@ -64,46 +117,57 @@ async def _quiet_stream(
 ) -> AsyncIterator[Any]:
     """Send an unconfirmed request and yield converted answers until quiet.
 
-    Ends when ``quiet`` seconds pass with no new answer (after at least one
+    Ends ``quiet`` seconds after the last answer arrived (after at least one
     answer), when ``max_wait`` has passed, or when ``enough`` says so. The
-    quiet period stretches to twice the first answer's delay and four times the
-    largest gap between answers: on a slow link (MS/TP behind a router) or a
-    busy host the answers come further apart.
+    quiet period stretches to twice the first answer's delay and four times
+    the largest gap between answers, both net of our own loop's stalls (see
+    :class:`_Pace`). An answer that waited in the socket while our loop was
+    busy is still taken. Why it ended is logged (DEBUG, ``aso.bacnet``,
+    with ``search`` and ``ended`` = quiet / max-wait / enough).
     """
-    queue: asyncio.Queue = asyncio.Queue()
+    arrived: collections.deque = collections.deque()
+    wake = asyncio.Event()
 
     def listener(apdu: Any) -> None:
         item = convert(apdu)
         if item is not None:
-            queue.put_nowait(item)
+            pace.arrived()
+            arrived.append(item)
+            wake.set()
 
-    listeners.append(listener)
+    stop_listening = listen(listener)
     found: list = []
+    ended = "closed"  # the consumer stopped early (or an error)
+    pace = _Pace(quiet)  # no answer can come before the request leaves: no await in between
+    pace.probe.start()
     try:
         send()
         client.requests_sent += 1
-        started = last = time.monotonic()
-        deadline = started + max_wait
+        deadline = pace.sent + max_wait
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            wait = min(remaining, quiet) if found else remaining
-            try:
-                item = await asyncio.wait_for(queue.get(), wait)
-            except (asyncio.TimeoutError, TimeoutError):
-                return
+            while arrived:
+                found.append(arrived.popleft())
+                yield found[-1]
+                if enough(found):
+                    ended = "enough"
+                    return
+            end = min(deadline, pace.quiet_until) if found else deadline
             now = time.monotonic()
-            # Stretch the quiet period with the pace of answers: twice the first
-            # answer's delay, four times the largest gap between answers.
-            quiet = max(quiet, 2 * (now - started) if not found else 4 * (now - last))
-            last = now
-            found.append(item)
-            yield item
-            if enough(found):
+            if now >= end:
+                ended = "quiet" if end < deadline else "max-wait"
                 return
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), end - now)
+            except (asyncio.TimeoutError, TimeoutError):
+                pass  # what arrived meanwhile is taken first; then the clock decides
     finally:
-        listeners.remove(listener)
+        stop_listening()
+        pace.probe.stop()
+        last = f"the last {pace.last - pace.sent:.3f} s after sending" if pace.answers else "none"
+        log.debug("%s ended on %s after %.3f s: %d answer(s) (%s), quiet period %.3f s", what, ended,
+                  time.monotonic() - pace.sent, pace.answers, last, pace.quiet,
+                  extra={"search": what, "ended": ended, "quiet_s": pace.quiet})
 
 
 async def who_is_stream(
@@ -155,7 +219,8 @@ async def who_is_stream(
     single = low is not None and low == high
     async for device in _quiet_stream(
         client,
-        client.app.i_am_listeners,
+        "who-is",
+        _on(client.app.i_am_listeners),
         send,
         convert,
         quiet=quiet,
@@ -228,19 +293,85 @@ async def who_has(
             request.object = WhoHasObject(objectName=name)
         client.app.request(request)
 
-    holders = [h async for h in _quiet_stream(client, client.app.i_have_listeners, send, convert, quiet=quiet, max_wait=max_wait)]
+    holders = [h async for h in _quiet_stream(client, "who-has", _on(client.app.i_have_listeners), send, convert,
+                                              quiet=quiet, max_wait=max_wait)]
     return sorted(holders, key=lambda h: (h.device_instance, h.object_id))
 
 
+class _RouterAnswers:
+    """Hands each I-Am-Router-To-Network to a listener while a search runs.
+
+    bacpypes3's network layer offers every I-Am-Router-To-Network to the
+    ``match`` of each entry of ``nse.who_is_router_to_network_futures`` (its
+    own pending searches); this sits in that list for as long as we listen.
+    """
+
+    def __init__(self, listener: Listener) -> None:
+        self._listener = listener
+
+    def match(self, adapter: Any, npdu: Any) -> None:
+        self._listener(npdu)
+
+
 async def who_is_router_to_network(
-    client: BacnetClient, network: int | None = None, *, address: str | None = None, wait: float = 2.0
+    client: BacnetClient,
+    network: int | None = None,
+    *,
+    address: str | None = None,
+    quiet: float = DEFAULT_QUIET,
+    max_wait: float = ROUTER_WAIT,
+    wait: float | None = None,
 ) -> list[RouterInfo]:
-    """Routers that answer Who-Is-Router-To-Network (optionally for one network)."""
+    """Routers that answer Who-Is-Router-To-Network (optionally for one network).
+
+    Ends like a Who-Is: ``quiet`` s after the last answer (stretched with the
+    pace of answers), at ``max_wait`` s at the latest, and on the first
+    answer when asking for one ``network`` or one router's ``address``
+    (bacpypes3's own search waits a fixed 2 s). ``wait`` is the old name of
+    ``max_wait``. Raises :class:`BacnetError` if the stack cannot send it.
+    """
+    if wait is not None:
+        max_wait = wait
     if network is not None and not 1 <= network <= 65534:
         raise InvalidInput(f"network number {network} is out of range 1..65534")
     destination = bacnet_address(address) if address else None
-    client.requests_sent += 1
-    return await ask_routers(client.app, network, destination, wait)
+    one_router = destination is not None and destination.addrType in (Address.localStationAddr,
+                                                                       Address.remoteStationAddr)
+    nse = client.app.nse
+    asked: list[asyncio.Future] = []
+
+    def listen(listener: Listener) -> Callable[[], None]:
+        hook = _RouterAnswers(listener)
+        nse.who_is_router_to_network_futures.append(hook)
+        return lambda: nse.who_is_router_to_network_futures.remove(hook)
+
+    def convert(npdu: Any) -> tuple[str, list[int]] | None:
+        networks = [int(n) for n in npdu.iartnNetworkList]
+        if network is not None and network not in networks:
+            return None
+        if one_router and address_text(npdu.npduSADR or npdu.pduSource) != address_text(destination):
+            return None  # another router's announcement, not the answer we asked for
+        return address_text(npdu.pduSource), networks
+
+    def send() -> None:
+        try:
+            asked.append(nse.who_is_router_to_network(destination=destination, network=network))
+        except BaseException as exc:  # bacpypes3 errors are BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise BacnetError(f"who-is-router-to-network: {exc}") from None
+
+    routers: dict[str, set[int]] = {}
+    try:
+        async for router, networks in _quiet_stream(
+            client, "who-is-router-to-network", listen, send, convert, quiet=quiet, max_wait=max_wait,
+            enough=(lambda found: True) if network is not None or one_router else (lambda found: False),
+        ):
+            routers.setdefault(router, set()).update(networks)
+    finally:
+        for future in asked:
+            future.cancel()  # bacpypes3's own search: drops it from the pending list, stops its 2 s timer
+    return [RouterInfo(router, sorted(nets)) for router, nets in sorted(routers.items())]
 
 
 async def locate_device(client: BacnetClient, device: "DeviceInfo | str | int") -> DeviceInfo:

@@ -5,22 +5,24 @@ What a result looks like is decided once, in :mod:`aso_runtime.verbs.render`
 them on a stream. Human output goes through a rich Console with markup and
 emoji off: object names and values come from devices and may contain
 ``[brackets]`` or ``:colons:``. JSON is written with the standard library so
-its shape never depends on the terminal.
+its shape never depends on the terminal. rich is imported the first time
+something is printed for people: ``--json`` and ``--csv`` never load it
+(about 15 ms of start-up).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
-
-from rich.console import Console, RenderableType
-from rich.text import Text
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TextIO
 
 from aso_runtime.verbs.text import flags_text, value_text  # noqa: F401  (re-exported for older imports)
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 # Width used when stdout is a pipe or a file: wide enough that a points list
 # is never folded into unreadable cells, yet tables only take what they need.
@@ -28,6 +30,8 @@ PIPE_WIDTH = 200
 
 
 def _console(stream: TextIO) -> Console:
+    from rich.console import Console
+
     is_terminal = stream.isatty()
     width = None
     if not is_terminal:
@@ -42,8 +46,15 @@ class Output:
         self.json_mode = json_mode
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.console = _console(self.stdout)
-        self.err_console = _console(self.stderr)
+
+    @cached_property
+    def console(self) -> Console:
+        """People's output on stdout (made on first use: machine output needs no rich)."""
+        return _console(self.stdout)
+
+    @cached_property
+    def err_console(self) -> Console:
+        return _console(self.stderr)
 
     # ----- machine output ----------------------------------------------------
 
@@ -53,6 +64,8 @@ class Output:
         self.stdout.flush()
 
     def csv(self, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        import csv
+
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
@@ -73,10 +86,14 @@ class Output:
         self.stdout.flush()
 
     def line(self, text: str = "", style: str | None = None) -> None:
+        from rich.text import Text
+
         self.console.print(Text(text, style=style or ""))
 
     def note(self, text: str) -> None:
         """A dim side remark (summary lines, hints)."""
+        from rich.text import Text
+
         self.console.print(Text(text, style="dim"))
 
     def warn(self, text: str) -> None:
@@ -93,6 +110,8 @@ class Output:
         styles: Sequence[str | None] | None = None,
     ) -> None:
         """A simple table (the verbs' own); a column given as ``(name, "right")`` is right-aligned."""
+        from rich.text import Text
+
         from aso_runtime.verbs.render import table
 
         # A Table title would be wrapped to the table's width; a line is not.
@@ -100,6 +119,8 @@ class Output:
 
     def stream_row(self, widths: Sequence[int], cells: Sequence[Any], style: str | None = None) -> None:
         """One fixed-width line, printed at once (used for rows that arrive over time)."""
+        from rich.text import Text
+
         parts = [str(cell).ljust(width) for cell, width in zip(cells, widths)]
         self.console.print(Text("  ".join(parts).rstrip(), style=style or ""))
         self.stdout.flush()

@@ -141,7 +141,8 @@ async def _who_has(request: rq.WhoHas, client: BacnetClient, **_: Any) -> rs.Res
 
 
 async def _routers(request: rq.FindRouters, client: BacnetClient, **_: Any) -> rs.Result:
-    routers = await who_is_router_to_network(client, request.network, address=request.target, wait=request.max_wait)
+    routers = await who_is_router_to_network(client, request.network, address=request.target,
+                                             quiet=request.quiet, max_wait=request.max_wait)
     return rs.RoutersFound(request, routers)
 
 

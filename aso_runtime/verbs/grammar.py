@@ -74,6 +74,11 @@ def _search(p: argparse.ArgumentParser, *, max_wait: float = 3.0) -> None:
     p.add_argument("--target", metavar="ADDR",
                    help="send to one address instead of broadcasting (e.g. a device across a router or NAT)")
     p.add_argument("--network", type=whole_arg, metavar="N", help="broadcast on remote network N through its router")
+    _listening(p, max_wait=max_wait)
+
+
+def _listening(p: argparse.ArgumentParser, *, max_wait: float) -> None:
+    """How long a broadcast search listens: until quiet, never past --max-wait (whois, whohas, routers...)."""
     p.add_argument("--quiet", type=seconds_arg, default=0.3, metavar="S",
                    help="stop after S seconds with no new answer (default 0.3)")
     p.add_argument("--max-wait", type=seconds_arg, default=max_wait, metavar="S",
@@ -227,13 +232,13 @@ def _whohas(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
 def _routers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", nargs="?", type=whole_arg, metavar="NETWORK", help="only routers to this network")
     p.add_argument("--target", metavar="ADDR", help="ask one address instead of broadcasting")
-    p.add_argument("--max-wait", type=seconds_arg, default=2.0, metavar="S", help="seconds to wait for answers (default 2)")
+    _listening(p, max_wait=2.0)
 
 
 def _routers(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
     network = network_arg(ns.network)
     target = device_arg(ns.target, local) if ns.target else None
-    return rq.FindRouters(network, target, ns.max_wait)
+    return rq.FindRouters(network, target, ns.max_wait, ns.quiet)
 
 
 def _discover_args(p: argparse.ArgumentParser) -> None:

@@ -108,7 +108,8 @@ class WhoHas:
 class FindRouters:
     network: int | None = None
     target: str | None = None
-    max_wait: float = 2.0
+    max_wait: float = 2.0  # s, never longer
+    quiet: float = 0.3  # s of silence after the last answer that ends it
 
 
 @dataclass(frozen=True)
