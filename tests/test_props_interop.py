@@ -110,3 +110,23 @@ def test_aso_props_prints_every_property_and_json(zoo):
     document = json.loads(as_json.stdout)
     by_name = {p["property"]: p for p in document["properties"]}
     assert document["object_id"] == "color,1" and by_name["object-type"]["value"] == "color"
+
+
+def test_aso_write_names_any_property_and_parses_it_for_its_datatype(zoo):
+    address, _ = zoo
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    base = [sys.executable, "-m", "aso_runtime.cli.main", "--address", f"127.0.0.1/8:{free_port()}"]
+
+    def aso(*words: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*base, *words], capture_output=True, text=True, env=env, timeout=60)
+
+    for words in (("out-of-service", "true"), ("12.5",), ("reliability", "no-sensor"), ("description", "Zone 3")):
+        done = aso("write", address, "ai,1", *words)
+        assert done.returncode == 0, (words, done.stderr)
+    refused = aso("write", address, "ai,1", "reliability", "bogus")
+    assert refused.returncode == 2 and refused.stderr.startswith("aso: error: ") and "expected one of" in refused.stderr
+    after = json.loads(aso("--json", "props", address, "ai,1").stdout)
+    got = {p["property"]: p["value"] for p in after["properties"]}
+    assert (got["out-of-service"], got["present-value"], got["reliability"], got["description"]) == \
+        (True, 12.5, "no-sensor", "Zone 3")
+    assert aso("write", address, "ai,1", "out-of-service", "false").returncode == 0

@@ -320,3 +320,15 @@ async def test_every_property_of_every_object_reads_back_as_served(site, client,
     served_here = {(oid, prop) for (device, oid, prop) in EXPECTED if device == instance and "[" not in prop}
     missing = {key for key in served_here if key not in shown and key[0] in objects}
     assert not missing, missing
+
+
+async def test_discover_names_every_object_of_every_type_and_loses_none(site, client):
+    """Types 63/64/200/700 read alone, the empty name is a name: no object without a name or an error."""
+    from aso_runtime.bacnet import discover_objects
+
+    for instance, objects in ((VENDOR_DEVICE, VENDOR_OBJECTS), (SMALL_DEVICE, SMALL_OBJECTS)):
+        points = await discover_objects(client, instance)
+        assert [p.object_id for p in points] == objects
+        assert [(p.object_id, p.errors) for p in points if p.errors or p.name is None] == []
+    names = {p.object_id: p.name for p in await discover_objects(client, VENDOR_DEVICE)}
+    assert names["analog-value,9"] == "" and names["proprietary-700,1"] and names["color,1"]

@@ -48,7 +48,7 @@ With `--read-only` every write and release is refused.
 ## Command line (F2)
 
 The same verbs and syntax as the `aso` command: `read DEVICE OBJECT [PROP]`,
-`write DEVICE OBJECT VALUE [PRIORITY]`, `release DEVICE OBJECT PRIORITY`, `rpm DEVICE OBJECT PROP[,PROP]...`,
+`write DEVICE OBJECT [PROPERTY] VALUE [PRIORITY]`, `props DEVICE OBJECT`, `release DEVICE OBJECT PRIORITY`, `rpm DEVICE OBJECT PROP[,PROP]...`,
 `wpm DEVICE OBJECT PROP=VALUE[@P] ...`, `pa DEVICE OBJECT`, `whois [LOW [HIGH]] [--target A | --network N]`,
 `whohas OBJECT | --name NAME`, `routers [NET]`, `discover DEVICE`; `help VERB` for one.
 DEVICE is an instance (`1001`) or an address. Objects: `ai,1`, `AI1`, `analog-input:1`, `av 3`.

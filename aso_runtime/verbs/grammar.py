@@ -134,16 +134,55 @@ def _props(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
 def _write_args(p: argparse.ArgumentParser) -> None:
     _device(p)
     p.add_argument("object", metavar="OBJECT", help="object id, e.g. av,3")
-    p.add_argument("value", metavar="VALUE", help="number, active/inactive, state number, text, or null to release")
-    _priorities(p, "priority 1..16")
-    p.add_argument("--property", default="present-value", metavar="PROP", help="property to write (default present-value)")
+    p.add_argument("words", nargs="+", metavar="[PROPERTY] VALUE [PRIORITY]",
+                   help="the property (default present-value), then a number, active/inactive, state number, "
+                        "name, text, or null to release, then the priority 1..16")
+    p.add_argument("--priority", "-p", type=whole_arg, dest="priority_option", metavar="P",
+                   help="priority 1..16 (8 = manual operator)")
+    p.add_argument("--property", metavar="PROP", help="property to write (default present-value)")
     _life_safety(p)
+
+
+def _write_words(ns: argparse.Namespace) -> tuple[str, str, int | None]:
+    """(property, value, priority) from ``[PROPERTY] VALUE [PRIORITY]``.
+
+    Two words are PROPERTY VALUE when the first names a property (``out-of-service true``),
+    else VALUE PRIORITY (``active 8``): no value a technician writes is a property's name.
+    """
+    words = list(ns.words)
+    if len(words) > 3:
+        raise InvalidInput(f"write takes [PROPERTY] VALUE [PRIORITY]; got {len(words)} words: {' '.join(words)}")
+    prop = None
+    if len(words) == 3 or (len(words) == 2 and _names_a_property(words[0])):
+        prop = words.pop(0)
+    if ns.property is not None and prop is not None and ns.property != prop:
+        raise InvalidInput(f"two properties given ({prop} and --property {ns.property}); give one")
+    priority = None
+    if len(words) == 2:
+        try:
+            priority = whole_arg(words[1])
+        except argparse.ArgumentTypeError as exc:
+            raise InvalidInput(f"cannot read priority {words[1]!r}: {exc}") from None
+    if prop is None:
+        prop = ns.property if ns.property is not None else "present-value"  # '' is refused by parse_property
+    return prop, words[0], priority
+
+
+def _names_a_property(word: str) -> bool:
+    if not word[:1].isalpha():
+        return False  # numbers are values here; a proprietary property is named with --property
+    try:
+        parse_property(word)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _write(ns: argparse.Namespace, local: UdpAddress | None) -> rq.Request:
     device = device_arg(ns.device, local)
     oid = parse_object_id(ns.object)
-    prop, index = parse_property(ns.property)
+    prop_text, ns.value, ns.priority = _write_words(ns)
+    prop, index = parse_property(prop_text)
     priority = _one_priority(ns)
     released = is_null(ns.value)
     if released and priority is None:
@@ -260,7 +299,7 @@ VERBS: dict[str, Verb] = {verb.name: verb for verb in [
     Verb("read", "DEVICE OBJECT [PROPERTY[index]]", "read one property (default present-value)", _read_args, _read),
     Verb("props", "DEVICE OBJECT", "every property of an object, decoded",
          _props_args, _props, aliases=("properties",)),
-    Verb("write", "DEVICE OBJECT VALUE [PRIORITY] [--property PROP] [--life-safety NAME]",
+    Verb("write", "DEVICE OBJECT [PROPERTY] VALUE [PRIORITY] [--life-safety NAME]",
          "write one property at a priority (value null releases)", _write_args, _write, writes=True),
     Verb("release", "DEVICE OBJECT PRIORITY [--property PROP] [--life-safety NAME]",
          "relinquish a point's slot in its priority array (write null)", _release_args, _release, writes=True),

@@ -61,10 +61,15 @@ HELP: dict[str, VerbHelp] = {
          ("write 10.0.0.20 bv,1 active -p 8", ""),
          ("write 10.0.0.20 msv,1 2 -p 8", ""),
          ("write 10.0.0.20 av,3 null -p 8", "release (same as `aso release`)"),
-         ('write 10.0.0.20 av,3 "Supply air" --property description', ""),
+         ('write 10.0.0.20 av,3 description "Supply air"', "any property: name it before the value"),
+         ("write 10.0.0.20 ai,2 out-of-service true", "then: write 10.0.0.20 ai,2 48.5 (a simulated sensor)"),
+         ("write 10.0.0.20 ai,2 reliability no-sensor", "enumerations by name"),
          ("write 10.0.0.20 bo,1 inactive -p 1 --life-safety", "priority 1 and 2 need --life-safety")],
         '{"device", "object_id", "property", "value" (as typed; null for a release), "priority",\n'
         '       "released", "present_value" (read back after the write)}',
+        "Any property the standard defines is written by name, its value parsed for its datatype\n"
+        "(numbers, true/false, enumerations by name, text); two words are PROPERTY VALUE when the first\n"
+        "names a property, else VALUE PRIORITY. Whether the device accepts it is the device's answer.\n"
         "Without a priority a commandable point is written at priority 16 by the device.\n"
         "The present value is read back and shown: a write below the winning priority changes nothing.\n"
         "Priorities 1 and 2 are life safety: refused (exit 2) unless --life-safety is given; with a NAME\n"

@@ -86,7 +86,7 @@ def _(result: rs.ValueRead, *, streamed: bool = False) -> list[RenderableType]:
 def _(result: rs.Written, *, streamed: bool = False) -> list[RenderableType]:
     r = result.request
     at = f" at {r.priority.describe()}" if r.priority is not None else \
-        " (no priority: the device applies 16 to commandable points)"
+        " (no priority: the device applies 16 to commandable points)" if r.property == "present-value" else ""
     done = "released" if r.released else f"wrote {r.value} to"
     lines: list[RenderableType] = [Text(f"{done} {r.object_id} {r.property}{at} on {device_label(r.device)} "
                                         "(acknowledged by the device)", style="green")]
