@@ -95,6 +95,23 @@ async def main() -> None:
         await pilot.pause(0.5)
         await shoot(app, "priority-array")
 
+        # The inspector on the supply air sensor, with COV on.
+        tree.select_point(1001, "analog-input,2")
+        await pilot.pause(1.0)
+        tree.focus()
+        await pilot.press("i")
+        await pilot.pause(1.5)
+        await pilot.press("c")
+        await pilot.pause(3.0)
+        await shoot(app, "inspector")
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        tree.select_point(1001, "analog-output,1")
+        await pilot.pause(1.0)
+        slots.focus()
+        slots.move_cursor(row=7)
+        await pilot.pause(0.5)
+
         await pilot.press("w")
         await pilot.pause(0.5)
         app.screen.query_one("#value", Input).value = "60"

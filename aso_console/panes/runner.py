@@ -41,7 +41,7 @@ class RunnerPane(Pane):
     RunnerPane #lower { height: 1fr; }
     RunnerPane #log-title, RunnerPane #overrides-title { height: 1; background: $boost; padding: 0 1; }
     RunnerPane #aso-log { height: 1fr; }
-    RunnerPane #overrides-box { width: 45%; max-width: 70; }
+    RunnerPane #overrides-box { width: 45%; min-width: 61; max-width: 70; }  /* 61: every column whole */
     RunnerPane #overrides { height: 1fr; }
     /* Below 100 columns the held overrides go under the log at full width: their Status stays whole. */
     RunnerPane.-narrow #lower { layout: vertical; }
