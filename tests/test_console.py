@@ -273,7 +273,7 @@ async def test_command_line_runs_verbs_with_history(cleanup_vlans):
         ("routers", "router"),
         ("discover 4001", "objects on 1 device"),
         ("help", "read DEVICE OBJECT"),
-        ("help write", "write DEVICE OBJECT VALUE"),
+        ("help write", "write DEVICE OBJECT [PROPERTY] VALUE"),
         ("write --help", "write 10.0.0.20 av,3 21.5 8"),
         ("read 1001 zz,1", "accepted forms"),
         ("write 1001 ao,1 hot 8", "not a valid number"),
