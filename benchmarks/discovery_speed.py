@@ -62,6 +62,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# The process helpers of the older discovery benchmark (this folder is on sys.path when run).
+from discovery import die_with_parent, proc_cpu, udp_sockets_of  # noqa: E402,F401
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ASO = ROOT / ".venv" / "bin" / "aso"
@@ -86,28 +89,6 @@ sys.argv = ["aso", *sys.argv[1:]]
 from aso_runtime.cli.main import main
 sys.exit(main())
 """
-
-
-def die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child if the driver dies (Linux)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-
-def proc_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def udp_sockets_of(pid: int) -> list[str]:
-    out = subprocess.run(["ss", "-uanpH"], capture_output=True, text=True, timeout=5).stdout
-    mark = f"pid={pid},"
-    return sorted({line.split()[3] for line in out.splitlines() if mark in line and len(line.split()) > 3})
 
 
 def check_loopback(sockets: list[str], who: str) -> None:

@@ -19,20 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
-import itertools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+if __package__:
+    from .ports import is_free, lease  # noqa: F401 (is_free: test_addresses imports it from here)
+else:  # run as a script (--serve, the test device): tests/ is on sys.path
+    from ports import is_free, lease  # noqa: F401
 
 SERVER_PORTS = range(47700, 47710)  # the test device takes the first free one
 CLIENT_PORTS = range(47720, 47790)  # one per CLI run
@@ -43,43 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # ----- helpers ------------------------------------------------------------------
-
-
-def is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-_turn = {start: itertools.count() for start in (SERVER_PORTS.start, CLIENT_PORTS.start, SIM_PORTS.start)}
-
-
-@contextlib.contextmanager
-def lease(ports: range) -> Iterator[int]:
-    """A UDP port of ``ports`` that is free and stays ours until the block ends.
-
-    bacpypes3 binds with SO_REUSEPORT, so two runs of this file at once (a
-    developer and the full suite) would share a port silently and answer each
-    other's requests. A lock file per port, held while it is in use, keeps
-    concurrent runs apart; the bind probe skips ports held by anyone else.
-    """
-    for _ in range(3 * len(ports)):
-        port = ports[next(_turn[ports.start]) % len(ports)]
-        lock = open(Path(tempfile.gettempdir()) / f"aso-test-udp-{port}.lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.close()
-            continue
-        with lock:
-            if not is_free(port):
-                continue
-            yield port
-            return
-    raise RuntimeError(f"no free UDP port in {ports.start}..{ports.stop - 1} on 127.0.0.1")
 
 
 def _env() -> dict[str, str]:

@@ -59,11 +59,12 @@ def same_value(written: Any, seen: Any) -> bool:
     """Is a slot holding what we wrote? (5 was written, 5.0 comes back; 'active' comes back as 1)."""
     if written is None or seen is None:
         return written is seen
-    binary = {"active": 1, "inactive": 0, True: 1, False: 0}
+    # A technician types true/active; the device answers True or the enumeration 1.
+    binary = {"active": 1, "inactive": 0, "true": 1, "false": 0, True: 1, False: 0}
     if isinstance(written, str) and written.strip().lower() in binary:
         written = binary[written.strip().lower()]
-    if isinstance(seen, str) and seen in binary:
-        seen = binary[seen]
+    if isinstance(seen, str) and seen.strip().lower() in binary:
+        seen = binary[seen.strip().lower()]
     try:
         a, b = float(written), float(seen)
     except (TypeError, ValueError):

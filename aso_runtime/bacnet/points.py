@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +37,31 @@ def properties_for(object_type: str) -> list[str]:
 _BYTES_PER_OBJECT = 12
 _BYTES_PER_PROPERTY = 14
 _NAME_BYTES = 40
+# Properties whose answer is far bigger than a number: a priority array is 16
+# slots (up to 5 bytes each), texts and arrays of texts run long.
+_LARGE_PROPERTY_BYTES = {
+    "priority-array": 60, "state-text": 60, "active-text": 16, "inactive-text": 16, "property-list": 60,
+    "value-source-array": 60, "command-time-array": 120,
+}
+
+
+MAX_BATCH = 64  # objects in one RPM, whatever the device could take
+
+
+def answer_bytes(props: Sequence[str]) -> int:
+    """About how many bytes one object's answer to ``props`` takes in an RPM answer."""
+    per_object = _BYTES_PER_OBJECT + _BYTES_PER_PROPERTY * len(props) + (_NAME_BYTES if "object-name" in props else 0)
+    return per_object + sum(_LARGE_PROPERTY_BYTES.get(prop, 0) for prop in props)
+
+
+def answer_budget(max_apdu: int, segmented: bool) -> int:
+    """The bytes one RPM answer from this device may take (one APDU, or a few segments)."""
+    return (max_apdu if not segmented else max(max_apdu, 1476) * 8) - 16
 
 
 def batch_size(max_apdu: int, segmented: bool, props: list[str]) -> int:
     """How many objects fit one RPM answer to this device."""
-    per_object = _BYTES_PER_OBJECT + _BYTES_PER_PROPERTY * len(props) + (_NAME_BYTES if "object-name" in props else 0)
-    budget = (max_apdu if not segmented else max(max_apdu, 1476) * 8) - 16
-    return max(1, min(64, budget // per_object))
+    return max(1, min(MAX_BATCH, answer_budget(max_apdu, segmented) // answer_bytes(props)))
 
 
 async def object_list(client: BacnetClient, device: DeviceInfo) -> list[str]:
@@ -88,11 +106,11 @@ async def discover_objects(
         groups.setdefault(wanted, []).append(oid)
 
     results: dict[str, dict[str, Any]] = {str(oid): {} for oid in ids}
-    jobs = [_read_batch(client, device, [oid], [NAME], results, allow_rpm=False) for oid in alone]
+    jobs = [read_batch(client, device, [oid], [NAME], results, allow_rpm=False) for oid in alone]
     for props, members in groups.items():
         size = batch_size(device.max_apdu, segmented, list(props))
         for start in range(0, len(members), size):
-            jobs.append(_read_batch(client, device, members[start:start + size], list(props), results))
+            jobs.append(read_batch(client, device, members[start:start + size], list(props), results))
     await asyncio.gather(*jobs)
 
     points = []
@@ -114,22 +132,33 @@ async def discover_objects(
     return points
 
 
-async def _read_batch(
+async def read_batch(
     client: BacnetClient,
     device: DeviceInfo,
     oids: list[ObjectId],
-    props: list[str],
+    props: Sequence[str] | Callable[[ObjectId], Sequence[str]],
     results: dict[str, dict[str, Any]],
     *,
     allow_rpm: bool = True,
     retried: bool = False,
 ) -> None:
-    """Read ``props`` of ``oids``: RPM, halve on failure, single reads last."""
+    """Read ``props`` of ``oids`` into ``results`` (by object id text): RPM, halve on failure, single reads last.
+
+    ``props`` is one list for every object, or a function giving each object
+    its own (an RPM may ask each object for different properties).
+
+    A property an object does not have (unknown-property) is left out; any
+    other failure is kept as ``results[oid]["!" + property]`` = the error.
+    ``allow_rpm=False`` reads one property at a time (objects the stack
+    cannot decode inside an RPM answer). Raises :class:`BacnetTimeout` when
+    the device stops answering, :class:`InvalidInput` for a bad request.
+    """
     values = None
+    requests = [(oid, props(oid) if callable(props) else props) for oid in oids]
     key = str((await client.resolve(device))[0])  # the client's parse is cached: no re-parse per batch
     if allow_rpm and key not in client.no_rpm:
         try:
-            values = await client.read_multiple(device, [(oid, props) for oid in oids])
+            values = await client.read_multiple(device, requests)
         except BacnetTimeout:
             # A big answer from a busy device can miss the timeout where two
             # halves would not; a device that is really gone fails both.
@@ -137,8 +166,8 @@ async def _read_batch(
                 raise
             half = len(oids) // 2
             await asyncio.gather(
-                _read_batch(client, device, oids[:half], props, results, retried=True),
-                _read_batch(client, device, oids[half:], props, results, retried=True),
+                read_batch(client, device, oids[:half], props, results, retried=True),
+                read_batch(client, device, oids[half:], props, results, retried=True),
             )
             return
         except InvalidInput:
@@ -150,12 +179,11 @@ async def _read_batch(
             elif len(oids) > 1:
                 half = len(oids) // 2
                 await asyncio.gather(
-                    _read_batch(client, device, oids[:half], props, results),
-                    _read_batch(client, device, oids[half:], props, results),
+                    read_batch(client, device, oids[:half], props, results),
+                    read_batch(client, device, oids[half:], props, results),
                 )
                 return
     if values is None:
-        requests = [(oid, props) for oid in oids]
         values = await (client.read_many(device, requests) if allow_rpm else client.read_singly(device, requests))
     for value in values:
         slot = results.setdefault(value.object_id, {})

@@ -25,6 +25,7 @@ the zero-length strings real devices send (an object-name of "").
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -119,9 +120,25 @@ def _shape(items: list[tuple[int | None, Any]]) -> Any:
     return structures[0] if len(structures) == 1 else structures
 
 
+# Application tags read straight from their octets: the same values bacpypes3's objects and
+# values.to_plain give, without building an object per tag (16 per priority array).
+_NULL, _BOOLEAN, _UNSIGNED, _REAL, _ENUMERATED = 0, 1, 2, 4, 9
+
+
 def _application_value(tag: Tag, plain: Plain) -> Any:
-    if tag.tag_number == _CHARACTER_STRING:
+    number = tag.tag_number
+    if number == _CHARACTER_STRING:
         return character_string(bytes(tag.tag_data))
+    if number == _NULL and not tag.tag_data:
+        return None
+    if number in (_UNSIGNED, _ENUMERATED) and 1 <= len(tag.tag_data) <= 4:
+        return int.from_bytes(tag.tag_data, "big")
+    if number == _REAL and len(tag.tag_data) == 4:
+        value = struct.unpack(">f", tag.tag_data)[0]
+        # values.to_plain: a 32-bit Real holds seven significant digits (69.6 arrives as 69.5999984...).
+        return float(f"{value:.7g}")
+    if number == _BOOLEAN and not tag.tag_data and tag.tag_lvt in (0, 1):
+        return bool(tag.tag_lvt)
     try:
         return plain(tag.app_to_object())
     except Exception:

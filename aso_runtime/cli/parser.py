@@ -148,4 +148,39 @@ override whose slot still holds the value that host wrote (someone else's
 later write at the same priority is left alone), and verifies it.
 json: {"results": [{"aso", "device", "object_id", "priority", "value", "outcome", "detail"}]}
 """)
+
+    p = verb("undo", "verb_undo:cmd_undo",
+             "undo a write or release made from the console or aso (the audit journal)", """\
+examples:
+  aso undo --list                            the recent writes and releases, with their ids
+  aso undo --last                            undo the newest write not undone yet (asks first)
+  aso undo 3f2a91c0 --yes                    undo that one, no question (scripts)
+
+Every write and release made with aso or the console is recorded in the
+audit journal (user, host, time, slot, value before and after, outcome).
+Undo writes the old value back at the same priority, or releases the slot
+if it was empty, only while the slot still holds what was written;
+otherwise it says what the slot holds now and who changed it, and writes
+nothing (exit 1). Without a terminal, --yes is required. Slots 1 and 2
+also need --life-safety.
+json (--list): {"records": [{"id", "time", "user", "host", "tool", "device", "device_instance", "object_id",
+  "property", "priority", "index", "before", "before_known", "after", "outcome", "undoes", "session",
+  "undone_by"}], "count", "total"}
+json (undo): {"record", "undone", "id", "action", "reason", "now", "now_known", "undo", "verified",
+  "read_back_error"}
+""")
+    p.add_argument("id", nargs="?", metavar="ID", help="the audit record to undo (or the start of its id)")
+    p.add_argument("--last", action="store_true", help="the newest write or release not undone yet")
+    p.add_argument("--list", action="store_true", help="show the recent records with their ids")
+    p.add_argument("--limit", type=positive_arg, default=20, metavar="N", help="--list: how many (default 20)")
+    p.add_argument("--yes", "-y", action="store_true", help="undo without asking (required without a terminal)")
+    p.add_argument("--life-safety", action="store_true", help="allow undoing a write at priority 1 or 2")
+
+    from .closeout_args import add_closeout_verbs  # snapshot, export, closeout (issue 11)
+
+    add_closeout_verbs(verb, _global_options)
+
+    from .overrides_args import add_overrides_verb  # the site-wide override view (issue 11)
+
+    add_overrides_verb(verb)
     return top

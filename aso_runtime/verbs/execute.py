@@ -25,6 +25,8 @@ from aso_runtime.bacnet import (
     who_is_router_to_network,
     who_is_stream,
 )
+from aso_runtime.closeout.audit import AuditJournal
+from aso_runtime.closeout.audited import audited, audited_write, write_target
 
 from . import requests as rq
 from . import results as rs
@@ -44,16 +46,19 @@ async def execute(
     *,
     confirm_by_name: bool = False,
     on_device: OnDevice | None = None,
+    audit: AuditJournal | None = None,
 ) -> rs.Result:
     """Run one request and return its result.
 
     ``confirm_by_name``: a life-safety write needs the point's name typed
     (the console), not only ``--life-safety`` (the CLI). ``on_device`` is
     called as each I-Am of a Who-Is arrives (the CLI streams them).
+    ``audit``: the journal (and tool) writes are recorded in; None: a new
+    one for the CLI (tool "cli"); the console passes its own ("console").
     Raises the runtime's errors: InvalidInput, BacnetTimeout, BacnetRemoteError...
     """
     run = _EXECUTORS[type(request)]
-    return await run(request, client, confirm_by_name=confirm_by_name, on_device=on_device)
+    return await run(request, client, confirm_by_name=confirm_by_name, on_device=on_device, audit=audit)
 
 
 async def _read(request: rq.Read, client: BacnetClient, **_: Any) -> rs.Result:
@@ -61,15 +66,14 @@ async def _read(request: rq.Read, client: BacnetClient, **_: Any) -> rs.Result:
     return rs.ValueRead(request, value)
 
 
-async def _write(request: rq.Write, client: BacnetClient, *, confirm_by_name: bool, **_: Any) -> rs.Result:
+async def _write(request: rq.Write, client: BacnetClient, *, confirm_by_name: bool, audit: AuditJournal | None,
+                 **_: Any) -> rs.Result:
     await confirm_life_safety(client, request, by_name=confirm_by_name)
-    if request.released:
-        await client.write(request.device, request.object_id, None, request.priority, request.property, request.index)
-    else:
-        await client.write(request.device, request.object_id, request.value, request.priority, request.property,
-                           request.index)
+    value = None if request.released else request.value
+    recorded = await audited_write(client, audit or AuditJournal(tool="cli"), request.device, request.object_id,
+                                   value, request.priority, request.property, request.index)
     after = await read_back(client, request.device, request.object_id) if request.property == "present-value" else None
-    return rs.Written(request, after)
+    return rs.Written(request, after, recorded.warning)
 
 
 async def read_back(client: BacnetClient, device: str, object_id: ObjectId) -> rs.ReadBack:
@@ -103,11 +107,14 @@ async def _read_all(request: rq.ReadAllProperties, client: BacnetClient, **_: An
 
 
 async def _write_multiple(request: rq.WriteMultiple, client: BacnetClient, *, confirm_by_name: bool,
-                          **_: Any) -> rs.Result:
+                          audit: AuditJournal | None, **_: Any) -> rs.Result:
     await confirm_life_safety(client, request, by_name=confirm_by_name)
-    await client.write_multiple(request.device, [(w.object_id, w.property, w.value, w.priority)
-                                                 for w in request.writes])
-    return rs.WrittenMultiple(request)
+    writes = [(w.object_id, w.property, w.value, w.priority) for w in request.writes]
+    # One record per value; a WPM refused part-way gives each the device's error (earlier values may be applied).
+    targets = [write_target(oid, value, priority, prop) for oid, prop, value, priority in writes]
+    recorded = await audited(client, audit or AuditJournal(tool="cli"), request.device, targets,
+                             lambda: client.write_multiple(request.device, writes))
+    return rs.WrittenMultiple(request, recorded.warning)
 
 
 async def _priority_array(request: rq.ShowPriorityArray, client: BacnetClient, **_: Any) -> rs.Result:

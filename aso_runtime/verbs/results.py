@@ -63,6 +63,11 @@ class ReadBack:
 class Written(Result):
     request: rq.Write
     after: ReadBack | None  # None: not the present value, nothing read back
+    unrecorded: str | None = None  # why the write is not in the audit journal (it was made)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [self.unrecorded] if self.unrecorded else []
 
     def to_json(self) -> dict:
         r = self.request
@@ -116,6 +121,11 @@ class PropertiesRead(Result):
 @dataclass(frozen=True)
 class WrittenMultiple(Result):
     request: rq.WriteMultiple
+    unrecorded: str | None = None  # why the writes are not in the audit journal (they were made)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [self.unrecorded] if self.unrecorded else []
 
     def to_json(self) -> dict:
         writes = [{"object_id": str(w.object_id), "property": w.property,
