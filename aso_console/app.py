@@ -8,6 +8,7 @@ up: status lines (:class:`~aso_console.messages.Status`) and failed work
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import gc
 import logging
@@ -15,22 +16,31 @@ import queue
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 
 from aso_runtime.bacnet import BacnetError
+from aso_runtime.closeout.undo import (
+    HeldOverride,
+    release_held,
+    session_held,
+    session_overrides,
+    slot_text,
+)
 
 from .commands import CommandRunner
 from .messages import Status, WorkFailed
 from .panes.explore import ExplorePane
+from .panes.overrides import OverridesPane
 from .panes.runner import RunnerPane
 from .runtime import ConsoleOptions, ConsoleRuntime, demo_help, open_runtime
 from .screens.confirm import ConfirmScreen
 from .screens.discover_modal import DiscoverRequest, DiscoverScreen
 from .screens.help import HelpScreen
+from .screens.session_writes import ReleaseOnQuit, names_from
 from .site import Site
 from .widgets.command_pane import CommandPane
 from .widgets.key_bar import KeyBar
@@ -56,6 +66,7 @@ class AsoConsoleApp(App[None]):
         Binding("f2", "show_tab('command')", "Command", show=False, id="app.command"),
         Binding("f3", "show_tab('runner')", "Runner", show=False, id="app.runner"),
         Binding("f4", "show_tab('log')", "Log", show=False, id="app.log"),
+        Binding("f7", "show_tab('overrides')", "Overrides", show=False, id="app.overrides"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
         Binding("f6", "discover_options", "Discover", id="app.discover_options"),
         Binding("slash", "filter", "Filter", id="app.filter"),
@@ -105,6 +116,8 @@ class AsoConsoleApp(App[None]):
                 yield RunnerPane(self.runtime, self.site, id="runner-pane")
             with TabPane("Log F4", id="log"):
                 yield LogPane(self.log_records, id="log-pane")
+            with TabPane("Overrides F7", id="overrides"):
+                yield OverridesPane(self.runtime, self.site, id="overrides-pane")
         yield StatusBar(self.runtime.read_only, id="status")
         yield KeyBar()
 
@@ -185,6 +198,8 @@ class AsoConsoleApp(App[None]):
             self.runner_pane.focus_main()
         elif tab == "log":
             self.query_one(LogPane).focus()
+        elif tab == "overrides":
+            self.query_one(OverridesPane).focus_main()
         else:
             self.explore.focus_main()
 
@@ -214,11 +229,31 @@ class AsoConsoleApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
-        """Quit; with ASOs running or overrides still held, ask first (they are released on exit)."""
+        """Quit; with ASOs running, overrides still held, or manual overrides of this session still in
+        their slots, ask first (ASO overrides are released on exit; the manual ones on request)."""
+        if session_overrides(self.runtime.audit.session_records()):
+            self.check_session_overrides()  # their slots are read first
+        else:
+            self._ask_quit([])
+
+    @work(exclusive=True, group="quit", exit_on_error=False, name="Quit")
+    async def check_session_overrides(self) -> None:
+        self.status_bar.say("Quit: reading the slots this session wrote...", busy=True)
+        try:
+            checked = await session_held(self.runtime.client, self.runtime.audit)
+        except Exception:  # the question must still come: never a quit key that does nothing
+            log.exception("could not check this session's overrides before quitting")
+            checked = []
+        self.status_bar.say(self.explore.summary(), busy=False)
+        self._ask_quit(checked)
+
+    def _ask_quit(self, mine: list[HeldOverride]) -> None:
         runner = self.runtime.runner
         running = [i.name for i in runner.instances.values() if i.running]
         held = runner.ledger.held()
-        if not running and not held:
+        manual = [h for h in mine if h.held]
+        unchecked = [h for h in mine if h.error]
+        if not running and not held and not manual and not unchecked:
             self.exit()
             return
         parts = []
@@ -232,9 +267,44 @@ class AsoConsoleApp(App[None]):
                          f"pending: {cause}.")
         elif held and not running:
             parts.append(f"{len(held)} override(s) still held.")
-        parts.append(f"Quit, stopping every ASO and releasing every override (retried for "
-                     f"{self.runtime.options.release_grace:g} s; what is still held is printed on exit)?")
-        self.push_screen(ConfirmScreen(" ".join(parts)), lambda yes: self.exit() if yes else None)
+        if unchecked:
+            parts.append(f"{len(unchecked)} manual override(s) of this session could not be checked "
+                         f"({', '.join(slot_text(h.record) for h in unchecked)}: {unchecked[0].error}).")
+        if running or held:
+            parts.append(f"Quit, stopping every ASO and releasing every override (retried for "
+                         f"{self.runtime.options.release_grace:g} s; what is still held is printed on exit)?")
+        if not manual:
+            if not running and not held:
+                parts.append("Quit?")
+            self.push_screen(ConfirmScreen(" ".join(parts)), lambda yes: self.exit() if yes else None)
+            return
+        parts.append(f"{len(manual)} manual override(s) written in this session still hold their slot:")
+        self.push_screen(ReleaseOnQuit(" ".join(parts), manual, names_from(self.site)),
+                         lambda answer: self._quit_answer(answer, manual))
+
+    def _quit_answer(self, answer: str | None, manual: list[HeldOverride]) -> None:
+        if answer == "release":
+            self.release_and_quit(manual)
+        elif answer == "leave":
+            for item in manual:
+                log.warning("quit leaving manual override %s = %r (audit %s)", slot_text(item.record),
+                            item.record.after, item.record.id)
+            self.exit()
+
+    @work(exclusive=True, group="quit", exit_on_error=False, name="Release and quit")
+    async def release_and_quit(self, manual: list[HeldOverride]) -> None:
+        """Release this session's overrides (each only if still ours), then quit; stay if one fails."""
+        self.status_bar.say(f"Releasing {len(manual)} manual override(s)...", busy=True)
+        client, audit = self.runtime.client, self.runtime.audit
+        outcomes = await asyncio.gather(*(release_held(client, audit, h.record) for h in manual),
+                                        return_exceptions=True)
+        failed = [f"{slot_text(h.record)}: {o}" for h, o in zip(manual, outcomes) if isinstance(o, BaseException)]
+        self.status_bar.say(self.explore.summary(), busy=False)
+        if failed:
+            self.notify(f"Not released: {'; '.join(failed)}. Quit again to leave them.", severity="error",
+                        title="Release", timeout=20)
+            return
+        self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -248,4 +318,6 @@ class AsoConsoleApp(App[None]):
         yield SystemCommand("Show log", "Runtime and BACnet events", lambda: self.action_show_tab("log"))
         yield SystemCommand("Runner: load an ASO", "Load a script or a packaged example",
                             lambda: self.runner_pane.post_message(InstanceTable.Action("load", None)))
+        yield SystemCommand("This session's writes", "What this console wrote and released; u undoes one",
+                            self.explore.action_session_writes)
         yield SystemCommand("Keys and help", "What every key does", self.action_help)

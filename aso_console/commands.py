@@ -17,6 +17,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from aso_runtime.bacnet import BacnetError, InvalidInput
+from aso_runtime.closeout.audit import AuditJournal
 from aso_runtime.verbs import ALIASES, VERBS, execute, find_verb, parse_command
 from aso_runtime.verbs import results as rs
 from aso_runtime.verbs.render import error_line, note, render, table
@@ -37,6 +38,8 @@ class CommandRunner:
         self.runtime = runtime
         self.site = site
         self.client = runtime.client
+        # The session's audit journal (tool "console"); a bare runtime (tests) gets one of its own.
+        self.audit = getattr(runtime, "audit", None) or AuditJournal(tool="console")
 
     async def run(self, line: str) -> list[RenderableType]:
         """The output of one line, as renderables (never raises for what was typed or answered)."""
@@ -61,7 +64,7 @@ class CommandRunner:
         try:
             request = parse_command(words)
             # As in the write modal: priority 1 or 2 needs the point's name typed.
-            result = await execute(request, self.client, confirm_by_name=True)
+            result = await execute(request, self.client, confirm_by_name=True, audit=self.audit)
         except InvalidInput as exc:
             return [error_line(exc), note(f"usage: {verb.usage}")]
         except BacnetError as exc:

@@ -9,11 +9,12 @@ overrides) before closing the application.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aso_runtime.aso import AsoRunner
 from aso_runtime.bacnet import BacnetClient, LocalNetworkError, open_client
+from aso_runtime.closeout.audit import AuditJournal
 
 log = logging.getLogger("aso.console")
 
@@ -50,6 +51,8 @@ class ConsoleRuntime:
     runner: AsoRunner
     options: ConsoleOptions
     building: Any = None  # SimulatedBuilding in demo mode
+    # Every write and release of this console session is recorded here (tool "console"; undo, quit).
+    audit: AuditJournal = field(default_factory=lambda: AuditJournal(tool="console"))
 
     @property
     def read_only(self) -> bool:

@@ -136,6 +136,11 @@ async def main() -> None:
         await pilot.pause(4.0)
         await shoot(app, "runner")
 
+        # The Overrides tab: the operator override at 8, the nudge's slot 13, the programs' 16s.
+        await pilot.press("f7")
+        await pilot.pause(3.0)
+        await shoot(app, "overrides")
+
         await pilot.press("f1", "question_mark")
         await pilot.pause(0.5)
         await shoot(app, "help")

@@ -29,6 +29,7 @@ from aso_runtime.bacnet import (
     parse_object_id,
     who_is_router_to_network,
 )
+from aso_runtime.closeout.audited import Audited, audited_write
 
 from ..cov import CovWatcher
 from ..live import LivePoller
@@ -44,6 +45,7 @@ from ..widgets.priority_panel import PriorityPanel, SlotTable
 from ..widgets.site_navigator import SiteNavigator
 from ..screens.confirm import TypeToConfirm
 from ..screens.inspector import Inspected, InspectorScreen
+from ..screens.session_writes import SessionWritesScreen, names_from
 from ..screens.write_modal import WriteRequest, WriteScreen
 
 log = logging.getLogger("aso.console")
@@ -60,7 +62,8 @@ class ExplorePane(Pane):
     ExplorePane { height: 1fr; }
     """
 
-    BINDINGS = [Binding("i", "inspect", "Inspect", id="explore.inspect")]
+    BINDINGS = [Binding("i", "inspect", "Inspect", id="explore.inspect"),
+                Binding("U", "session_writes", "Session writes", show=False, id="explore.session_writes")]
 
     selection: reactive[NodeData | None] = reactive(None, init=False, always_update=True)
 
@@ -379,7 +382,8 @@ class ExplorePane(Pane):
             return
         instance, object_id = target
         self.app.push_screen(InspectorScreen(self.client, Inspected(
-            self.site.devices[instance].info, object_id, self.site.object_name(instance, object_id), self.read_only)))
+            self.site.devices[instance].info, object_id, self.site.object_name(instance, object_id), self.read_only),
+            audit=self.runtime.audit))
 
     # ----- writing -----------------------------------------------------------------------------------
 
@@ -416,7 +420,8 @@ class ExplorePane(Pane):
         if request is None:
             return
         device = self.site.devices[instance].info
-        await self.client.write(device, object_id, request.value, request.priority)
+        self._unrecorded(await audited_write(self.client, self.runtime.audit, device, object_id, request.value,
+                                             request.priority))
         log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
                     request.priority)
         self.notify(f"Wrote {request.value} to {object_id} at priority {request.priority}", title="Written")
@@ -432,10 +437,25 @@ class ExplorePane(Pane):
             if typed is None:
                 return
         device = self.site.devices[instance].info
-        await self.client.release(device, object_id, priority)
+        self._unrecorded(await audited_write(self.client, self.runtime.audit, device, object_id, None, priority))
         log.warning("operator released device %s %s at priority %d", instance, object_id, priority)
         self.notify(f"Released {object_id} at priority {priority}", title="Released")
         self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
+
+    def _unrecorded(self, audited: Audited) -> None:
+        if audited.warning:
+            self.notify(audited.warning, severity="warning", title="Audit journal")
+
+    # ----- this session's writes ---------------------------------------------------------------------
+
+    def action_session_writes(self) -> None:
+        """This session's writes and releases; u undoes one (the shown priority array is read again after)."""
+        def refresh(_: None) -> None:
+            if self.panel.object_id is not None:
+                self.show_priority_array(self.panel.instance, self.panel.object_id)
+
+        self.app.push_screen(SessionWritesScreen(self.client, self.runtime.audit, read_only=self.read_only,
+                                                 name_of=names_from(self.site)), refresh)
 
     # ----- filter (the navigator owns it) ------------------------------------------------------------
 

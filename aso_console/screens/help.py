@@ -14,7 +14,7 @@ HELP = """\
 
 | Key | Where | What |
 |---|---|---|
-| F1 / F2 / F3 / F4 | anywhere | Explore / Command line / Runner / Log |
+| F1 / F2 / F3 / F4 / F7 | anywhere | Explore / Command line / Runner / Log / Overrides (every held slot on the site) |
 | F5 | anywhere | Who-Is: discover the site again |
 | F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
 | Ctrl+C | anywhere | quit (same as q) |
@@ -30,7 +30,10 @@ HELP = """\
 | x / Delete | priority array | release (relinquish) the highlighted slot |
 | r | tree | reload the points of the device |
 | i | tree, point table | inspect the point (or device): every property, decoded |
+| U | Explore | this session's writes and releases; u undoes one (only while the slot still holds it) |
 | w / o / v | inspector | write the highlighted property / put in or out of service / raw value |
+| r / f / g / d | overrides | sweep the site again / filter (`1001 p8 p1-15 aso console cli device unknown oos >1h` and words) / sort by device, priority, holder, age / show the programs' own slots at 16 |
+| space / a / x | overrides | select a row / every row shown / release the selection (each read back; an out-of-service point goes back in service) |
 | c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
@@ -42,7 +45,8 @@ HELP = """\
 
 Slots 1 and 2 (life safety) ask you to type the point's name first, to write and to release
 (F2 and the CLI too: `--life-safety NAME`).
-Quitting (q, Ctrl+C, a dropped SSH session) stops every ASO and releases what it holds.
+Quitting (q, Ctrl+C, a dropped SSH session) stops every ASO and releases what it holds;
+q lists the manual overrides of this session still held, to release or leave (`aso undo --list`).
 With `--read-only` every write and release is refused.
 
 ## Command line (F2)

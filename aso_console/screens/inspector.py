@@ -38,6 +38,8 @@ from aso_runtime.bacnet import (
     property_shape,
     read_all_properties,
 )
+from aso_runtime.closeout.audit import AuditJournal
+from aso_runtime.closeout.audited import audited_write
 from aso_runtime.verbs.property_text import labels_of, property_text
 
 from ..messages import ReportsFailedWork
@@ -84,10 +86,11 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
         Binding("r", "reload", "Reload", id="inspector.reload"),
     ]
 
-    def __init__(self, client: BacnetClient, target: Inspected) -> None:
+    def __init__(self, client: BacnetClient, target: Inspected, *, audit: AuditJournal | None = None) -> None:
         super().__init__()
         self.client = client
         self.target = target
+        self.audit = audit or AuditJournal(tool="console")  # every write is recorded (undo: U in Explore)
         self.oid = parse_object_id(target.object_id)
         self.values: dict[str, PropertyValue] = {}  # property (with [index]) -> last value read or notified
         self.raw = False
@@ -213,7 +216,10 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
 
     async def _write(self, prop: str, request: PropertyWrite) -> None:
         device = self.target.device
-        await self.client.write(device, self.oid, request.value, request.priority, prop, request.index)
+        recorded = await audited_write(self.client, self.audit, device, self.oid, request.value, request.priority,
+                                       prop, request.index)
+        if recorded.warning:
+            self.notify(recorded.warning, severity="warning", title="Audit journal")
         at = f" at priority {request.priority}" if request.priority else ""
         where = f"{prop}[{request.index}]" if request.index is not None else prop
         log.warning("operator wrote %r to device %s %s %s%s", request.value, device.instance, self.oid, where, at)
