@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from aso_runtime.bacnet.identity import HOST_DESCRIPTION
+
 from .hosts import loopback_site
 
 SIM = "127.0.0.1/8:47850"
@@ -104,9 +106,12 @@ async def test_kill_switch_from_another_process_releases_and_resumes(checker, tm
     try:
         await wait_for(lambda: held_at_13(checker, "analog-output,2"))
         assert await checker.read(HOST_DEVICE, "binary-value,1", "object-name") == "optimization-enabled"
+        assert await checker.read(HOST_DEVICE, "device,4194300", "description") == HOST_DESCRIPTION
         await checker.write(HOST_DEVICE, "binary-value,1", "inactive", priority=8)
         await wait_for(lambda: _not(held_at_13(checker, "analog-output,2")), timeout=10.0)  # how fast is a benchmark's question
-        assert not await held_at_13(checker, "analog-value,1")
+        # The runtime releases its points one after the other: on a loaded machine the second
+        # lands a moment after the first.
+        await wait_for(lambda: _not(held_at_13(checker, "analog-value,1")), timeout=10.0)
         assert await checker.read(HOST_DEVICE, "multi-state-value,11") == 4  # disabled
         await checker.release(HOST_DEVICE, "binary-value,1", 8)
         await wait_for(lambda: held_at_13(checker, "analog-output,2"))
