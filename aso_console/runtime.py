@@ -14,6 +14,7 @@ from typing import Any
 
 from aso_runtime.aso import AsoRunner
 from aso_runtime.bacnet import BacnetClient, LocalNetworkError, open_client
+from aso_runtime.bacnet.identity import CLIENT_DESCRIPTION, HOST_DESCRIPTION
 from aso_runtime.closeout.audit import AuditJournal
 
 log = logging.getLogger("aso.console")
@@ -106,13 +107,15 @@ async def open_runtime(options: ConsoleOptions) -> ConsoleRuntime:
                 raise LocalNetworkError(f"{exc}; another demo running? try --demo-port {options.demo_port + 10}") from None
             address = address or f"{DEMO_HOST}/8:{options.demo_port + 1}"
             foreign = f"{DEMO_HOST}:{options.demo_port}"
+    # Our device says what it serves: the kill switch and ASO status, or nothing.
+    description = HOST_DESCRIPTION if options.serve_points else CLIENT_DESCRIPTION
     try:
         if vlan is not None:
             client = await open_client(vlan=vlan, mac=1, instance=options.instance, name="aso-console",
-                                       timeout=options.timeout)
+                                       description=description, timeout=options.timeout)
         else:
             client = await open_client(address=address, instance=options.instance, name="aso-console",
-                                       foreign=foreign, ttl=options.ttl, timeout=options.timeout)
+                                       description=description, foreign=foreign, ttl=options.ttl, timeout=options.timeout)
     except BaseException:
         if building is not None:
             await building.stop()

@@ -23,8 +23,9 @@ What rusty-bacnet 0.14 does on the wire, as measured by these tests:
   of 60 objects x 3 properties, is aborted with segmentation-not-supported.
   Our discovery falls back to object-list[0] and index-by-index reads.
 - Out of range multi-state writes are refused with property /
-  value-out-of-range; a wrong datatype written to our bacpypes3 device gets a
-  Reject (reason 4, invalid-parameter-data-type), not an Error.
+  value-out-of-range; a wrong datatype written to our device gets
+  Error(property, invalid-data-type), as from a field controller (bacpypes3
+  alone answers Reject(invalid-tag)).
 
 rusty's client, reading us:
 
@@ -530,13 +531,15 @@ async def test_rusty_commands_our_binary_point(rusty, our_device):
     assert (fan.tag, fan.value) == ("enumerated", 0)
 
 
-async def test_rusty_wrong_typed_write_is_rejected_by_our_device(rusty, our_device):
-    with pytest.raises(rb.BacnetRejectError) as raised:
+async def test_rusty_wrong_typed_write_is_refused_by_our_device_with_invalid_data_type(rusty, our_device):
+    # A field controller's answer: Error(property, invalid-data-type), not bacpypes3's Reject(invalid-tag).
+    with pytest.raises(rb.BacnetProtocolError) as raised:
         await rusty.write_property(
             our_device.address, rusty_oid("analog-value,1"), rb.PropertyIdentifier.PRESENT_VALUE,
             rb.PropertyValue.character_string("hot"), 8,
         )
-    assert raised.value.reason == 4  # invalid-parameter-data-type
+    assert (raised.value.error_class, raised.value.error_code) == (
+        rb.ErrorClass.PROPERTY.to_raw(), rb.ErrorCode.INVALID_DATA_TYPE.to_raw())
     assert our_device.setpoint.presentValue == 74.0
     assert all(slot._choice == "null" for slot in our_device.setpoint.priorityArray)
 

@@ -49,7 +49,7 @@ async def test_a_snapshot_holds_every_device_and_point_with_words_and_priority_a
     assert [d.instance for d in snapshot.devices] == [777, 1001, 2001, 2002, 2003, 2004, 2005, 3001, 4001]
     assert snapshot.points_of(777) == []
     ahu = snapshot.device(1001)
-    assert (ahu.name, ahu.vendor_name, ahu.model_name, ahu.vendor_id) == ("AHU-1", "ASO Console simulator", "SIM-AHU", 999)
+    assert (ahu.name, ahu.vendor_name, ahu.model_name, ahu.vendor_id) == ("AHU-1", "ASO Console", "SIM-AHU", 999)
     assert all(d.error is None for d in snapshot.devices) and snapshot.errors == []
 
     fan = _point(snapshot, 1001, "binary-output,1")

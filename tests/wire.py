@@ -337,6 +337,27 @@ def answer(data: bytes) -> Answer | None:
     return Answer(_KINDS[kind], invoke_id, service)
 
 
+def read_ack_value(data: bytes) -> bytes | None:
+    """The encoded value of a ReadProperty-ACK datagram (inside its tag [3]), or None.
+
+    Exactly the bytes a WriteProperty of the same value carries.
+    """
+    shape = classify(data)
+    if shape is None or shape[:2] != (COMPLEX_ACK, READ_PROPERTY):
+        return None
+    apdu = _apdu_of(data)
+    body = apdu[(5 if apdu[0] & 0x08 else 3):]
+    at = 0
+    for _ in range(3):  # [0] object identifier, [1] property, optional [2] array index
+        first = body[at]
+        if first == 0x3E:  # opening tag 3: the value follows
+            break
+        at += 1 + (first & 0x07)
+    if body[at] != 0x3E or body[-1] != 0x3F:
+        return None
+    return body[at + 1:-1]
+
+
 def _enumerated_values(data: bytes) -> list[int]:
     """The application-tagged enumerated values in order, stepping over context tags.
 

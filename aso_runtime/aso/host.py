@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..bacnet import open_client
+from ..bacnet.identity import HOST_DESCRIPTION
 from .instance import RestartPolicy
 from .loader import LoadedAso, load_aso
 from .runner import AsoRunner
@@ -90,7 +91,7 @@ async def run_host(specs: list[AsoSpec], options: HostOptions, stop: asyncio.Eve
         stop.set()
     notifier = SystemdNotifier()
     client = await open_client(address=options.address, instance=options.instance, name=options.device_name,
-                               foreign=options.foreign, ttl=options.ttl, timeout=options.timeout)
+                               description=HOST_DESCRIPTION, foreign=options.foreign, ttl=options.ttl, timeout=options.timeout)
     runner = AsoRunner(client, block_limit=options.block_limit)
     ok = True
     try:

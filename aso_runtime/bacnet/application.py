@@ -3,11 +3,11 @@
 bacpypes3's ``who_is()`` only resolves a future after a fixed window. To show
 devices the moment they answer (and stop waiting when the network goes
 quiet) we need every I-Am as it arrives, so the application hands each one to
-listeners registered by the client. It also answers two requests bacpypes3
-gets wrong: a WriteProperty of a property the object does not have
-(unknown-property, not operational-problem plus a traceback), and a failed
-WritePropertyMultiple (bacpypes3 raises the error and never sends it). And
-it bounds COV: at most MAX_COV_SUBSCRIPTIONS, and confirmed notifications
+listeners registered by the client. Its WriteProperty and
+WritePropertyMultiple answer as a field controller does (``writes.py``:
+unknown-property, write-access-denied before the datatype is looked at,
+invalid-data-type, and a WritePropertyMultiple error that is actually sent).
+And it bounds COV: at most MAX_COV_SUBSCRIPTIONS, and confirmed notifications
 to a subscriber that does not acknowledge them stop at
 MAX_NOTIFICATIONS_IN_FLIGHT (bacpypes3 spins forever looking for a free
 invoke id once 256 requests to one peer are open: 40 SubscribeCOV packets
@@ -29,15 +29,14 @@ from bacpypes3.apdu import (
     IAmRequest,
     IHaveRequest,
     UnconfirmedServiceChoice,
-    WritePropertyMultipleError,
-    WritePropertyMultipleRequest,
-    WritePropertyRequest,
     confirmed_request_types,
     unconfirmed_request_types,
 )
 from bacpypes3.app import Application
 from bacpypes3.basetypes import ServicesSupported
-from bacpypes3.errors import ExecutionError, PropertyError
+from bacpypes3.errors import ExecutionError
+
+from .writes import WriteServices
 
 log = logging.getLogger("aso.bacnet")
 
@@ -47,8 +46,20 @@ MAX_COV_SUBSCRIPTIONS = 128  # what bacnet-stack devices keep; beyond: Error(res
 MAX_NOTIFICATIONS_IN_FLIGHT = 8  # unacknowledged confirmed COV notifications to one subscriber
 
 
-class AsoApplication(Application):
-    """Application that publishes I-Am and I-Have to listeners."""
+class AsoApplication(WriteServices, Application):
+    """Application that publishes I-Am and I-Have to listeners.
+
+    It claims in protocol-services-supported exactly the services it
+    executes (:meth:`get_services_supported`). A service set to None here is
+    not executed: a request for it is answered Reject(unrecognized-service)
+    and it is not claimed.
+    """
+
+    # bacpypes3 0.0.110's ReadRange raises NotImplementedError (operational-problem and a
+    # traceback). Not claimed until trend logs implement it.
+    do_ReadRangeRequest = None
+    # TimeSynchronization / UTCTimeSynchronization: not claimed and ignored (they are
+    # unconfirmed). We do not set the host's clock, and a device claims only what it executes.
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -67,22 +78,6 @@ class AsoApplication(Application):
         await super().do_IHaveRequest(apdu)
         for listener in list(self.i_have_listeners):
             listener(apdu)
-
-    async def do_WritePropertyRequest(self, apdu: WritePropertyRequest) -> None:  # noqa: N802
-        # bacpypes3 crashes on a property the object does not have (issubclass(None, ...))
-        # and answers operational-problem; a real device says unknown-property.
-        obj = self.get_object_id(apdu.objectIdentifier)
-        if obj is not None and obj.get_property_type(apdu.propertyIdentifier) is None:
-            raise PropertyError("unknownProperty")
-        await super().do_WritePropertyRequest(apdu)
-
-    async def do_WritePropertyMultipleRequest(self, apdu: WritePropertyMultipleRequest) -> None:  # noqa: N802
-        try:
-            await super().do_WritePropertyMultipleRequest(apdu)
-        except WritePropertyMultipleError as error:
-            # bacpypes3 raises this error PDU but never sends it: the client heard nothing.
-            error.set_context(apdu)
-            await self.response(error)
 
     async def do_SubscribeCOVRequest(self, apdu) -> None:  # noqa: N802, ANN001
         cancel = apdu.issueConfirmedNotifications is None and apdu.lifetime is None
@@ -111,11 +106,12 @@ class AsoApplication(Application):
             log.debug("COV notification to %s not acknowledged: %r", cov.client_addr, future.exception())
 
     def get_services_supported(self) -> ServicesSupported:
-        """protocol-services-supported, computed correctly.
+        """protocol-services-supported: every service with a handler, and only those.
 
         bacpypes3 0.0.110 looks up unconfirmed services with the *confirmed*
         enumeration, so every device claimed acknowledge-alarm,
-        atomic-write-file... instead of who-is, i-am, who-has.
+        atomic-write-file... instead of who-is, i-am, who-has; and it claims a
+        handler set to None (refused) as if it were there.
         """
         supported = ServicesSupported([])
         for choices, request_types in (
@@ -123,7 +119,7 @@ class AsoApplication(Application):
             (UnconfirmedServiceChoice, unconfirmed_request_types),
         ):
             for choice, request_class in request_types.items():
-                if hasattr(self, "do_" + request_class.__name__):
+                if getattr(self, "do_" + request_class.__name__, None) is not None:
                     bit = getattr(supported, choices(choice).attr, None)
                     if bit is not None:
                         supported[bit] = 1

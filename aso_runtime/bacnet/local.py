@@ -24,23 +24,41 @@ from bacpypes3.app import Application
 from bacpypes3.basetypes import BDTEntry, HostNPort, IPMode
 
 from .active_cov import report_active_cov_subscriptions
+from .database import track_database_revision
 from .hardening import harden
 from .errors import InvalidInput, LocalNetworkError
+from .identity import (
+    APPLICATION_SOFTWARE_VERSION,
+    CLIENT_DESCRIPTION,
+    DEFAULT_VENDOR_ID,
+    FIRMWARE_REVISION,
+    MODEL_NAME,
+    VENDOR_NAME,
+)
 from .ids import ascii_int
 from .served import ServedDevice, ServedNetworkPort
 from .speedups import install as install_speedups
 
 BACNET_PORT = 47808
-DEFAULT_VENDOR_ID = 999  # "reserved for testing"; bacpypes3 needs a registered id
 
 
 @dataclass(frozen=True)
 class LocalDevice:
-    """Who we are on the network."""
+    """Who we are on the network.
+
+    Identity (vendor, model, versions, description) defaults to the product's
+    (``identity.py``); ``vendor_id`` is 999, ASHRAE's identifier for testing,
+    until a site sets its own.
+    """
 
     instance: int = 4194301
     name: str = "aso-console"
     vendor_id: int = DEFAULT_VENDOR_ID
+    vendor_name: str = VENDOR_NAME
+    model_name: str = MODEL_NAME
+    description: str = CLIENT_DESCRIPTION
+    firmware_revision: str = FIRMWARE_REVISION
+    application_software_version: str = APPLICATION_SOFTWARE_VERSION
     max_apdu: int = 1476
     segmentation: str = "segmented-both"
     # The stack's own retry timer; the client also bounds every call.
@@ -53,6 +71,11 @@ def device_object(device: LocalDevice, **extra) -> ServedDevice:
         objectIdentifier=("device", device.instance),
         objectName=device.name,
         vendorIdentifier=device.vendor_id,
+        vendorName=device.vendor_name,
+        modelName=device.model_name,
+        description=device.description,
+        firmwareRevision=device.firmware_revision,
+        applicationSoftwareVersion=device.application_software_version,
         maxApduLengthAccepted=device.max_apdu,
         segmentationSupported=device.segmentation,
         apduTimeout=device.apdu_timeout_ms,
@@ -160,8 +183,12 @@ def udp_port(
     foreign: str | None = None,
     ttl: int = 300,
     bbmd: bool = False,
+    apdu_length: int = 1476,
 ) -> ServedNetworkPort:
-    """A BACnet/IP network port; optionally a foreign device or a BBMD."""
+    """A BACnet/IP network port; optionally a foreign device or a BBMD.
+
+    ``apdu_length``: the largest APDU it carries (the device's max APDU).
+    """
     kwargs = {}
     if network:
         kwargs = {"networkNumber": network, "networkNumberQuality": "configured"}
@@ -169,6 +196,7 @@ def udp_port(
         str(address),
         objectIdentifier=("network-port", port_instance),
         objectName=f"NetworkPort-{port_instance}",
+        apduLength=apdu_length,
         **kwargs,
     )
     if foreign:
@@ -187,10 +215,13 @@ def _with_port(text: str) -> str:
     return text if ":" in text else f"{text}:{BACNET_PORT}"
 
 
-def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None) -> ServedNetworkPort:
+def virtual_port(
+    vlan: str, mac: int, *, port_instance: int = 1, network: int | None = None, apdu_length: int = 1476
+) -> ServedNetworkPort:
     """A port on an in-process bacpypes3 virtual network (tests, simulator).
 
     bacpypes3 accepts only one-byte MACs there: 1..254 (255 is broadcast).
+    ``apdu_length``: the largest APDU it carries (the device's max APDU).
     """
     if not 1 <= mac <= 254:
         raise InvalidInput(f"virtual-network MAC {mac} is out of range 1..254")
@@ -204,6 +235,7 @@ def virtual_port(vlan: str, mac: int, *, port_instance: int = 1, network: int | 
         protocolLevel="bacnet-application",
         macAddress=mac.to_bytes(1, "big"),
         networkInterfaceName=vlan,
+        apduLength=apdu_length,
         **kwargs,
     )
 
@@ -223,11 +255,16 @@ def drop_virtual_network(name: str) -> None:
 
 
 def build_application(app_class: type[Application], objects: list) -> Application:
-    """Create the application, hardened; must run inside the event loop (bacpypes3 needs it)."""
+    """Create the application, hardened; must run inside the event loop (bacpypes3 needs it).
+
+    Its device then reports live active-cov-subscriptions and a database-revision
+    that follows the object database (``active_cov.py``, ``database.py``).
+    """
     asyncio.get_running_loop()
     install_speedups()
     app = harden(app_class.from_object_list(objects))
     report_active_cov_subscriptions(app)
+    track_database_revision(app)
     return app
 
 

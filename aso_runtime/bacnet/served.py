@@ -21,7 +21,10 @@ end in ``write_property``):
   Error(property, value-out-of-range); a Null except to relinquish a
   commandable present-value: Error(property, invalid-data-type);
 
-and gives the class a COV algorithm that works for it, told of every change
+(the services themselves, in ``writes.py``, ask :meth:`Served.check_write`
+before decoding the value, and answer a value of the wrong datatype with
+Error(property, invalid-data-type) where bacpypes3 rejects it), and gives
+the class a COV algorithm that works for it, told of every change
 a network write makes (bacpypes3 tells it only of commands). Our own code
 changes objects by assigning attributes, which never goes through
 ``write_property``.
@@ -32,6 +35,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bacpypes3.basetypes import ObjectTypesSupported
 from bacpypes3.constructeddata import Array
 from bacpypes3.errors import ParameterOutOfRange, PropertyError
 from bacpypes3.local.analog import (
@@ -49,7 +53,7 @@ from bacpypes3.local.cov import COVIncrementCriteria, GenericCriteria, monitor_f
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.multistate import MultiStateValueObject
 from bacpypes3.local.networkport import NetworkPortObject
-from bacpypes3.primitivedata import Enumerated, Null, Real, Unsigned
+from bacpypes3.primitivedata import Enumerated, Null, PropertyIdentifier, Real, Unsigned
 
 
 class IncrementCriteria(COVIncrementCriteria):
@@ -75,6 +79,11 @@ def _cov_criteria(cls: type) -> type | None:
     return IncrementCriteria if "covIncrement" in cls._elements else GenericCriteria
 
 
+# Clause 12.1.1.4.1: object-identifier, object-name, object-type and property-list itself.
+_NEVER_IN_PROPERTY_LIST = frozenset(int(PropertyIdentifier(name)) for name in (
+    "object-identifier", "object-name", "object-type", "property-list"))
+
+
 class Served:
     """Mixin, first in the bases: network writes limited to ``_network_writable``.
 
@@ -88,13 +97,33 @@ class Served:
         super().__init_subclass__(**kwargs)
         cls._cov_criteria = _cov_criteria(cls)
 
+    @property
+    def propertyList(self) -> Any:
+        """property-list without the four properties the standard leaves out of it (bacpypes3 lists them)."""
+        listed = super().propertyList
+        return type(listed)([prop for prop in listed if int(prop) not in _NEVER_IN_PROPERTY_LIST])
+
+    @propertyList.setter
+    def propertyList(self, value: Any) -> None:
+        pass  # computed from the object's properties, like bacpypes3's
+
     def network_writable(self) -> frozenset[str]:
         """What a WriteProperty may change right now."""
         if "outOfService" in self._elements and self.outOfService:  # clause 12: then present-value is writable
             return self._network_writable | {"presentValue"}
         return self._network_writable
 
-    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001 (bacpypes3 signature)
+    def check_write(self, attr, index=None, priority=None) -> str:  # noqa: ANN001 (bacpypes3 types)
+        """May a network write change ``attr``? Its attribute name, or the error a controller answers.
+
+        Reject(parameter-out-of-range) for a priority outside 1..16;
+        unknown-property; write-access-denied for anything outside
+        :meth:`network_writable` (identity, object-type, event-state,
+        status-flags, the device's and network port's configuration...);
+        property-is-not-an-array for an index on a scalar. The services
+        (``writes.py``) ask before decoding the value, so a read-only
+        property is write-access-denied whatever datatype was sent.
+        """
         if priority is not None and not 1 <= priority <= 16:
             raise ParameterOutOfRange(f"priority {priority} is outside 1..16")
         name = self._property_identifier_class(attr).attr
@@ -104,6 +133,10 @@ class Served:
             raise PropertyError("writeAccessDenied")
         if index is not None and not issubclass(self._elements[name], Array):
             raise PropertyError("propertyIsNotAnArray")
+        return name
+
+    async def write_property(self, attr, value, index=None, priority=None):  # noqa: ANN001 (bacpypes3 signature)
+        name = self.check_write(attr, index, priority)
         if isinstance(value, Null):
             if name != "presentValue" or not isinstance(self, Commandable):
                 raise PropertyError("invalidDataType")  # only a command can be relinquished
@@ -143,11 +176,60 @@ def _in_range(obj: Any, value: Any) -> bool:
 
 
 class ServedDevice(Served, DeviceObject):
-    pass
+    """Claims computed from what the application serves, where bacpypes3 has constants.
+
+    - protocol-object-types-supported: the types in the object list (bacpypes3: none);
+    - protocol-services-supported: the application's own (``application.py``);
+    - database-revision: follows the object database (``database.py``; bacpypes3: 1).
+    """
+
+    @property
+    def protocolObjectTypesSupported(self) -> ObjectTypesSupported:
+        supported = ObjectTypesSupported([])
+        served = self._app.objectIdentifier if self._app else [self.objectIdentifier]
+        for object_type, _instance in served:
+            if int(object_type) < len(supported):  # proprietary types have no bit
+                supported[int(object_type)] = 1
+        return supported
+
+    @protocolObjectTypesSupported.setter
+    def protocolObjectTypesSupported(self, value: Any) -> None:
+        pass  # computed
+
+    @property
+    def databaseRevision(self) -> Unsigned:
+        revision = getattr(self._app, "database_revision", None)
+        return Unsigned(revision.value if revision is not None else 1)
+
+    @databaseRevision.setter
+    def databaseRevision(self, value: Any) -> None:
+        pass  # computed; bacpypes3 sets its default 1 while constructing
+
+
+# What bacpypes3 leaves out of a network port (all of it for a virtual port; apdu-length
+# for every port) although the standard requires it at the protocol revision we claim.
+_PORT_DEFAULTS = {
+    "reliability": "no-fault-detected",
+    "outOfService": False,
+    "changesPending": False,
+    "linkSpeed": 0.0,  # bits/s; 0 is "unknown"
+    "apduLength": 1476,  # what the port carries; local.py passes the device's max APDU
+    "networkNumber": 0,  # 0 / unknown until configured (a router's ports are)
+    "networkNumberQuality": "unknown",
+}
 
 
 class ServedNetworkPort(Served, NetworkPortObject):
-    pass
+    """A network port with every required property: status-flags, reliability,
+    out-of-service, changes-pending, link-speed, apdu-length, network-number
+    and its quality (clause 12.56, at the protocol revision we claim); none writable."""
+
+    _required = ("apduLength", "networkNumber", "networkNumberQuality")  # beyond bacpypes3's list
+
+    def __init__(self, addr: Any = None, *args: Any, **kwargs: Any) -> None:
+        for name, value in _PORT_DEFAULTS.items():
+            kwargs.setdefault(name, value)
+        super().__init__(addr, *args, **kwargs)
 
 
 # Commandable points (with property monitors and COV, unlike bacpypes3's *Cmd classes):

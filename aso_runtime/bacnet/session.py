@@ -55,6 +55,7 @@ async def open_client(
     device: LocalDevice | None = None,
     instance: int | None = None,
     name: str | None = None,
+    description: str | None = None,
     foreign: str | None = None,
     ttl: int = 300,
     timeout: float = DEFAULT_TIMEOUT,
@@ -65,7 +66,10 @@ async def open_client(
 
     ``address``: ``IP[/MASK][:PORT]`` or an interface name (UDP); ``vlan``:
     the name of an in-process virtual network (tests, the embedded
-    simulator) with ``mac`` our station address on it. ``foreign`` registers
+    simulator) with ``mac`` our station address on it. ``instance``, ``name``
+    and ``description`` override those of ``device`` (whose description
+    defaults to a client's: a host serving the kill switch says so, see
+    ``identity.HOST_DESCRIPTION``). ``foreign`` registers
     with a BBMD (``IP[:PORT]``) and renews before ``ttl`` expires. Raises
     :class:`LocalNetworkError` when the port is busy or the address is not
     on this host.
@@ -75,18 +79,20 @@ async def open_client(
         device = replace(device, instance=instance)
     if name is not None:
         device = replace(device, name=name)
+    if description is not None:
+        device = replace(device, description=description)
     # The stack's own retry timer ends a little before our per-call bound.
     device = replace(device, apdu_timeout_ms=max(200, int(timeout * 500)), apdu_retries=1)
     local: UdpAddress | None = None
     if vlan is not None:
         ensure_virtual_network(vlan)
-        port = virtual_port(vlan, mac)
+        port = virtual_port(vlan, mac, apdu_length=device.max_apdu)
         label = f"vlan {vlan} mac {mac}"
     else:
         # Only None means "the primary interface": an empty address is refused, not defaulted.
         local = parse_local_address(default_address() if address is None else address)
         check_can_bind(local)
-        port = udp_port(local, foreign=foreign, ttl=ttl)
+        port = udp_port(local, foreign=foreign, ttl=ttl, apdu_length=device.max_apdu)
         label = str(local)
     app = build_application(AsoApplication, [device_object(device), port, *extra_objects])
     await wait_until_bound(app)

@@ -17,8 +17,14 @@ def translate(where: str, exc: BaseException) -> BacnetError:
         if reason in ("no-response", "tsm-timeout"):
             return BacnetTimeout(f"{where}: no answer (device offline or unreachable?)")
         return BacnetAbort(f"{where}: aborted ({reason})", reason)
-    error_class = str(getattr(exc, "errorClass", "") or "unknown")
-    error_code = str(getattr(exc, "errorCode", "") or "unknown")
+    # A WritePropertyMultiple-Error carries its class/code in error-type, and names the write that failed.
+    error_type = getattr(exc, "errorType", None)
+    source = exc if error_type is None else error_type
+    error_class = str(getattr(source, "errorClass", "") or "unknown")
+    error_code = str(getattr(source, "errorCode", "") or "unknown")
+    failed = getattr(exc, "firstFailedWriteAttempt", None)
+    if failed is not None and failed.objectIdentifier is not None:
+        where = f"{where}, at {failed.objectIdentifier} {failed.propertyIdentifier or ''}".rstrip()
     hint = _HINTS.get(error_code, "")
     return BacnetRemoteError(f"{where}: {error_class}: {error_code}{hint}", error_class, error_code)
 

@@ -8,7 +8,9 @@ Two topologies (see the package docstring for how a client finds them):
 - ``address="127.0.0.1/8:47808"``: one router application bound there (a
   BBMD that accepts foreign-device registrations, network ``udp_network``)
   routes to an internal VirtualNetwork (network ``vlan_network``) holding
-  every device at MAC 2, 3, ...; the router itself is MAC 1 there.
+  every device at MAC 2, 3, ...; the router itself is MAC 1 there. It
+  announces its routes when it starts and answers as a BACnet router does
+  (``router.py``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from bacpypes3.app import Application
 from bacpypes3.pdu import LocalStation, RemoteStation
 from bacpypes3.primitivedata import ObjectIdentifier
 
+from ..bacnet.application import AsoApplication
 from ..bacnet.client import address_text
 from ..bacnet.errors import LocalNetworkError
+from ..bacnet.identity import SIM_ROUTER_DESCRIPTION, sim_description, sim_model_name
 from ..bacnet.ids import parse_object_id
 from ..bacnet.local import (
     LocalDevice,
@@ -38,6 +42,7 @@ from ..bacnet.local import (
     virtual_port,
 )
 from .devices import DeviceSpec, SimDevice, building_specs
+from .router import announce_routes, install_network_layer
 from .model import BuildingModel
 
 log = logging.getLogger("aso.sim")
@@ -49,15 +54,7 @@ BIND_TIMEOUT = 5.0  # s to get the router's UDP socket; bacpypes3 alone would re
 _internal_vlans = itertools.count(1)
 
 
-def _vendor_extras(spec: DeviceSpec) -> dict[str, Any]:
-    return {
-        "description": spec.description,
-        "vendorName": "ASO Console simulator",
-        "modelName": f"SIM-{spec.kind.upper()}",
-        "firmwareRevision": "1.0",
-        "applicationSoftwareVersion": "aso-sim 1.0",
-        "location": "Simulated building",
-    }
+LOCATION = "Simulated building"
 
 
 def _mac_bytes(mac: int) -> bytes:
@@ -130,6 +127,7 @@ class SimulatedBuilding:
             building._serve(specs, vlan, local, udp_network, vlan_network, router_instance)
             if building._router is not None:
                 await building._wait_bound()
+                await announce_routes(building._router)  # a router's start-up I-Am-Router-To-Network
         except BaseException:
             await building.stop()
             raise
@@ -164,22 +162,25 @@ class SimulatedBuilding:
         if local is not None:
             self.address = str(local)
             self.router_address = f"{local.ip}:{local.port}"
-            router_device = LocalDevice(instance=router_instance, name=ROUTER_NAME)
-            self._router = build_application(
-                Application,
+            router_device = LocalDevice(instance=router_instance, name=ROUTER_NAME, model_name=sim_model_name("router"),
+                                        description=SIM_ROUTER_DESCRIPTION)
+            self._router = install_network_layer(build_application(
+                AsoApplication,  # claims only the services it answers (bacpypes3's Application claims others)
                 [
-                    device_object(router_device, description="Router/BBMD in front of the simulated building"),
+                    device_object(router_device, location=LOCATION),
                     udp_port(local, network=udp_network, bbmd=True),
                     virtual_port(vlan, 1, port_instance=2, network=vlan_network),
                 ],
-            )
+            ), router=True)  # routes as the standard says (router.py)
 
         for mac, spec in enumerate(specs, start=FIRST_DEVICE_MAC):
             device = LocalDevice(
-                instance=spec.instance, name=spec.name, max_apdu=spec.max_apdu, segmentation=spec.segmentation
+                instance=spec.instance, name=spec.name, max_apdu=spec.max_apdu, segmentation=spec.segmentation,
+                model_name=sim_model_name(spec.kind), description=sim_description(spec.kind, spec.description),
             )
-            objects = [device_object(device, **_vendor_extras(spec)), virtual_port(vlan, mac, network=network), *spec.objects]
-            self._apps[spec.instance] = build_application(spec.application_class, objects)
+            port = virtual_port(vlan, mac, network=network, apdu_length=spec.max_apdu)
+            objects = [device_object(device, location=LOCATION), port, *spec.objects]
+            self._apps[spec.instance] = install_network_layer(build_application(spec.application_class, objects), router=False)
             seen_as = RemoteStation(network, _mac_bytes(mac)) if network else LocalStation(_mac_bytes(mac))
             self.devices.append(SimDevice(spec.instance, spec.name, address_text(seen_as), spec.kind))
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bacpypes3.app import Application
-from bacpypes3.basetypes import ServicesSupported
-from bacpypes3.errors import UnrecognizedService
 
 from ..bacnet.application import AsoApplication
 from ..bacnet.errors import InvalidInput
@@ -81,16 +79,10 @@ class FieldControllerApplication(SimApplication):
 
     The request is answered with Reject(unrecognized-service), the
     standard answer for an unsupported confirmed service, and the device's
-    protocol-services-supported bit for RPM is cleared to match.
+    protocol-services-supported does not claim it (see AsoApplication).
     """
 
-    async def do_ReadPropertyMultipleRequest(self, apdu) -> None:  # noqa: N802 (bacpypes3 name)
-        raise UnrecognizedService("read-property-multiple is not supported by this controller")
-
-    def get_services_supported(self) -> ServicesSupported:
-        supported = super().get_services_supported()
-        supported[supported.readPropertyMultiple] = 0
-        return supported
+    do_ReadPropertyMultipleRequest = None
 
 
 def _add(points: dict[str, Any], role: str, obj: Any) -> Any:
