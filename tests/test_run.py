@@ -112,7 +112,7 @@ async def test_kill_switch_from_another_process_releases_and_resumes(checker, tm
         # The runtime releases its points one after the other: on a loaded machine the second
         # lands a moment after the first.
         await wait_for(lambda: _not(held_at_13(checker, "analog-value,1")), timeout=10.0)
-        assert await checker.read(HOST_DEVICE, "multi-state-value,11") == 4  # disabled
+        await wait_for(lambda: _equals(checker.read(HOST_DEVICE, "multi-state-value,11"), 4))  # disabled
         await checker.release(HOST_DEVICE, "binary-value,1", 8)
         await wait_for(lambda: held_at_13(checker, "analog-output,2"))
     finally:
@@ -127,6 +127,10 @@ async def _readable(client, device: str, point: str) -> bool:
     except Exception:
         return False
     return True
+
+
+async def _equals(awaitable, expected) -> bool:
+    return await awaitable == expected
 
 
 async def _not(awaitable) -> bool:

@@ -9,6 +9,8 @@ router (loopback UDP, ports 48500-48599).
 from __future__ import annotations
 
 import pytest
+from bacpypes3.apdu import AcknowledgeAlarmRequest, GetAlarmSummaryRequest, GetEventInformationRequest
+from bacpypes3.basetypes import TimeStamp
 from bacpypes3.apdu import (
     AbortPDU,
     AddListElementRequest,
@@ -37,7 +39,6 @@ from bacpypes3.basetypes import (
     AtomicWriteFileRequestAccessMethodChoiceStreamAccess,
     PropertyReference,
     PropertyValue,
-    ServicesSupported,
 )
 from bacpypes3.constructeddata import Any
 from bacpypes3.local.device import DeviceObject
@@ -67,7 +68,14 @@ CLAIMED = {
     "subscribe-cov", "confirmed-cov-notification",
     "who-is", "who-has", "i-am", "i-have", "unconfirmed-cov-notification",
 }
+# The simulated devices also answer device management (aso_runtime/sim/management.py).
+SIM_MANAGEMENT = {"device-communication-control", "reinitialize-device", "time-synchronization",
+                  "utc-time-synchronization"}
 REJECTED = "reject unrecognized-service"
+UNCONFIRMED = {"i-am", "i-have", "who-is", "who-has", "unconfirmed-cov-notification", "unconfirmed-event-notification",
+               "unconfirmed-private-transfer", "unconfirmed-text-message", "time-synchronization",
+               "utc-time-synchronization", "write-group", "unconfirmed-cov-notification-multiple",
+               "unconfirmed-audit-notification", "who-am-i", "you-are"}
 
 
 # ----- the reviewer -------------------------------------------------------------------------
@@ -110,6 +118,11 @@ async def answer(app: Application, request) -> str:
     return "ack"
 
 
+def addressed(request, to: Address):
+    request.pduDestination = to
+    return request
+
+
 def requests_for(address: str, device: ObjectIdentifier, cov_object: ObjectIdentifier) -> dict[str, object]:
     """One request per confirmed service a device may claim: service name -> request."""
     to = Address(address)
@@ -132,6 +145,13 @@ def requests_for(address: str, device: ObjectIdentifier, cov_object: ObjectIdent
             subscriberProcessIdentifier=32, initiatingDeviceIdentifier=ObjectIdentifier("device,598"),
             monitoredObjectIdentifier=cov_object, timeRemaining=0,
             listOfValues=[PropertyValue(propertyIdentifier="present-value", value=Any(Real(1.0)))], destination=to),
+        # Alarm services (the first VAV): an object that does not exist is refused with an Error.
+        "get-event-information": GetEventInformationRequest(destination=to),
+        "get-alarm-summary": addressed(GetAlarmSummaryRequest(), to),  # no fields: destination= is dropped
+        "acknowledge-alarm": AcknowledgeAlarmRequest(
+            acknowledgingProcessIdentifier=33, eventObjectIdentifier=ObjectIdentifier("analog-value,4194302"),
+            eventStateAcknowledged="offnormal", timeStamp=TimeStamp.as_time(), acknowledgmentSource="reviewed",
+            timeOfAcknowledgment=TimeStamp.as_time(), destination=to),
     }
 
 
@@ -174,18 +194,19 @@ async def review(app: Application, address: str, instance: int) -> dict:
     points = [oid for oid in objects if str(oid[0]) not in ("device", "network-port")]
     cov_object = points[0] if points else objects[-1]
     claimed = named_bits(props["protocol-services-supported"])
-    answers = {service: await answer(app, request)
-               for service, request in requests_for(address, device, cov_object).items() if service in claimed}
+    # A service from the unclaimed list that a device does claim (the simulator's DCC and
+    # ReinitializeDevice, asked without a password) must be answered as a claimed one.
+    probes = {**unclaimed_requests(address, device), **requests_for(address, device, cov_object)}
+    answers = {service: await answer(app, request) for service, request in probes.items() if service in claimed}
     refused = {service: await answer(app, request)
-               for service, request in unclaimed_requests(address, device).items()}
+               for service, request in unclaimed_requests(address, device).items() if service not in claimed}
     return {"props": props, "objects": objects, "property_lists": listed, "claimed": claimed,
             "answers": answers, "refused": refused}
 
 
 def assert_claims_hold(found: dict, *, claimed: set[str] = CLAIMED) -> None:
     assert found["claimed"] == claimed
-    confirmed = {name for name in claimed
-                 if ServicesSupported._bitstring_names[name] < 26}  # below i-am: confirmed services
+    confirmed = claimed - UNCONFIRMED  # read-range (35) and get-event-information (39) are confirmed too
     assert set(found["answers"]) == confirmed, "every claimed confirmed service was exercised"
     for service, result in found["answers"].items():
         assert result == "ack" or result.startswith("error"), f"{service} claimed but answered {result}"
@@ -299,7 +320,12 @@ async def test_each_kind_of_simulated_device_says_what_it_is_and_claims_what_it_
     assert found["props"]["model-name"] == model
     assert found["props"]["description"].startswith(what)
     # The meter is a small controller without ReadPropertyMultiple: not claimed, and refused.
-    claimed = CLAIMED - {"read-property-multiple"} if instance == 4001 else CLAIMED
+    claimed = CLAIMED | SIM_MANAGEMENT
+    claimed = claimed - {"read-property-multiple"} if instance == 4001 else claimed
+    if instance == 2001:  # the first VAV serves the zone high-limit alarm (sim/alarms.py)
+        claimed = claimed | {"get-event-information", "get-alarm-summary", "acknowledge-alarm"}
+    if instance in (2001, 4001):  # VAVs and the meter serve trend logs, read with ReadRange (sim/trends.py)
+        claimed = claimed | {"read-range"}
     assert_claims_hold(found, claimed=claimed)
     if instance == 4001:
         device = ObjectIdentifier(f"device,{instance}")

@@ -89,7 +89,8 @@ class AsoContext:
             request = asyncio.ensure_future(self.client.release(device, oid, priority, prop))
             await _finish_on_the_wire(request)
             self.runner.ledger.record_release(*key)
-        self.runner.events.publish(AsoEvent("release", self.name, f"{device_key} {oid} @{priority}: released by script"))
+        self.runner.events.publish(AsoEvent("release", self.name, f"{device_key} {oid} @{priority}: released by script",
+                                            data={"device": device_key, "object_id": oid, "priority": int(priority)}))
 
     async def write_multiple(self, device: Any, writes: list[tuple]) -> None:
         self._check_may_write("write multiple")

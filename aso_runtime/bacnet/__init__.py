@@ -11,6 +11,7 @@ them imports bacpypes3). Plain data crosses the boundary: object ids as
 """
 
 from .addresses import DEVICE_FORMS, device_address
+from .alarms import EventNotice, EventSummary, acknowledge_alarm, get_alarm_summary, get_event_information, listen_for_events
 from .client import BacnetClient, check_priority
 from .priority import Priority, life_safety_confirmed, parse_priority, priority_name
 from .cov import CovSubscription
@@ -34,6 +35,15 @@ from .errors import (
 from .hosted import CounterPoint, EnablePoint, ServedPoint, StatePoint
 from .ids import MAX_INSTANCE, ObjectId, ascii_int, ascii_only, parse_object_id, parse_property, short_id
 from .local import LocalDevice, UdpAddress, check_can_bind, parse_local_address
+from .management import (
+    BdtEntry,
+    FdtEntry,
+    device_communication_control,
+    read_bdt,
+    read_fdt,
+    reinitialize_device,
+    time_synchronize,
+)
 from .objecttypes import (
     Cov,
     ObjectType,
@@ -49,7 +59,12 @@ from .points import DeviceDiscovery, discover_objects, discover_site, object_lis
 from .properties import read_all_properties
 from .encode import check_write_value
 from .reads import read_many, read_singly
+from .schedule import (
+    DAYS, Calendar, Schedule, ScheduleException, parse_day, parse_entries, read_calendar, read_schedule, write_day,
+    write_exceptions,
+)
 from .session import default_address, open_client
+from .trend import TrendRecord, read_range
 from .types import (
     CovChange,
     DeviceInfo,
@@ -64,6 +79,7 @@ from .types import (
 from .values import is_null, property_shape
 
 __all__ = [
+    "EventNotice", "EventSummary", "acknowledge_alarm", "get_alarm_summary", "get_event_information", "listen_for_events",
     "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError", "BacnetTimeout",
     "CounterPoint", "Cov", "CovChange", "CovSubscription", "DEVICE_FORMS", "DeviceDiscovery", "DeviceInfo",
     "EnablePoint", "InvalidInput", "LocalDevice", "LocalNetworkError", "MAX_INSTANCE", "ObjectHolder", "ObjectId",
@@ -74,5 +90,10 @@ __all__ = [
     "open_client", "parse_local_address", "parse_object_id", "parse_property", "priority_name", "read_all_properties",
     "check_write_value", "property_shape", "PropertyShape",
     "read_many",
+    "DAYS", "Calendar", "Schedule", "ScheduleException", "parse_day", "parse_entries", "read_calendar", "read_schedule",
+    "write_day", "write_exceptions",
+    "BdtEntry", "FdtEntry", "device_communication_control", "read_bdt", "read_fdt", "reinitialize_device",
+    "time_synchronize",
+    "read_range", "TrendRecord",
     "read_singly", "short_id", "value_kind", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

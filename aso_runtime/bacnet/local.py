@@ -38,6 +38,8 @@ from .identity import (
 from .ids import ascii_int
 from .served import ServedDevice, ServedNetworkPort
 from .speedups import install as install_speedups
+from .read_range import enable_read_range
+from .event_services import enable_event_services
 
 BACNET_PORT = 47808
 
@@ -265,6 +267,8 @@ def build_application(app_class: type[Application], objects: list) -> Applicatio
     app = harden(app_class.from_object_list(objects))
     report_active_cov_subscriptions(app)
     track_database_revision(app)
+    enable_read_range(app)  # ReadRange answered and claimed only where trend logs are served
+    enable_event_services(app)  # alarm services answered and claimed only where events are reported
     return app
 
 

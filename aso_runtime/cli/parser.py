@@ -183,4 +183,20 @@ json (undo): {"record", "undone", "id", "action", "reason", "now", "now_known", 
     from .overrides_args import add_overrides_verb  # the site-wide override view (issue 11)
 
     add_overrides_verb(verb)
+
+    from .schedule_args import add_schedule_verbs  # schedule and calendar objects (issue 13)
+
+    add_schedule_verbs(verb)
+
+    from .trend_args import add_trend_verb  # trend logs read with ReadRange (issue 13)
+
+    add_trend_verb(verb)
+
+    from .alarms_args import add_alarms_verbs  # aso alarms, aso ack (issue 13)
+
+    add_alarms_verbs(verb)
+
+    from .device_args import add_device_verbs  # time-sync, dcc, reinit, bbmd (issue 13)
+
+    add_device_verbs(verb)
     return top

@@ -22,6 +22,10 @@ from bacpypes3.app import Application
 from ..bacnet.application import AsoApplication
 from ..bacnet.errors import InvalidInput
 from . import points as p
+from .alarms import add_zone_alarm
+from .management import ManagedDevice
+from .trends import add_trend_log
+from .schedules import add_schedule
 
 AHU_INSTANCE = 1001
 VAV_FIRST_INSTANCE = 2001
@@ -70,8 +74,9 @@ class DeviceSpec:
         return FieldControllerApplication if self.reject_rpm else SimApplication
 
 
-class SimApplication(AsoApplication):
-    """A simulated device's application: our application (correct services-supported)."""
+class SimApplication(ManagedDevice, AsoApplication):
+    """A simulated device's application: our application (correct services-supported),
+    answering time synchronization, DCC and ReinitializeDevice (``management.py``)."""
 
 
 class FieldControllerApplication(SimApplication):
@@ -114,6 +119,7 @@ def ahu(vav_count: int, instance: int = AHU_INSTANCE, name: str = "AHU-1") -> De
     a("airflow", p.analog_input(6, f"{name} Supply Airflow", "cubic-feet-per-minute", 0.0, "Total supply airflow", 10.0))
     a("sat_sp", p.analog_value(2, f"{name} Supply Air Temperature Setpoint", "degrees-fahrenheit", 55.0, "Supply air temperature setpoint", 45.0, 75.0))
     a("occupancy", p.multistate_value(1, f"{name} Occupancy Mode", OCCUPANCY_STATES, OCCUPIED, "Occupancy mode of the air handler"))
+    add_schedule(pts, name)  # schedule,1 + calendar,1 driving binary-value,1 (schedules.py)
     return DeviceSpec(
         instance, name, "ahu", "Air handling unit serving the VAV boxes", list(pts.values()), pts,
         extra={"design_cfm": 1000.0 * vav_count},
@@ -136,6 +142,7 @@ def vav(index: int, instance: int | None = None) -> DeviceSpec:
     pts: dict[str, Any] = {}
     a = lambda role, obj: _add(pts, role, obj)  # noqa: E731
     a("zone_temp", p.analog_input(1, f"{name} Zone Temperature", "degrees-fahrenheit", 73.0, "Space temperature sensor"))
+    add_zone_alarm(pts, name, index)  # zone high-limit alarm + notification-class,1 on the first VAV (alarms.py)
     a("airflow", p.analog_input(2, f"{name} Airflow", "cubic-feet-per-minute", 500.0, "Measured primary airflow", 5.0))
     a("discharge_temp", p.analog_input(3, f"{name} Discharge Air Temperature", "degrees-fahrenheit", 56.0, "Air leaving the reheat coil"))
     a("cooling_sp", p.analog_value(1, f"{name} Cooling Setpoint", "degrees-fahrenheit", 74.0, "Occupied cooling setpoint", 60.0, 90.0))
@@ -144,6 +151,7 @@ def vav(index: int, instance: int | None = None) -> DeviceSpec:
     a("damper", p.analog_output(1, f"{name} Damper Command", "percent", 50.0, "Primary air damper position command"))
     a("reheat", p.analog_output(2, f"{name} Reheat Valve Command", "percent", 0.0, "Hot water reheat valve command"))
     a("occupancy", p.multistate_value(1, f"{name} Occupancy", OCCUPANCY_STATES, OCCUPIED, "Zone occupancy mode"))
+    add_trend_log(pts, name, instance, "zone_temp")  # trend-log,1 of the zone temperature (trends.py)
     return DeviceSpec(
         instance, name, "vav", f"VAV box {name} with hot water reheat", list(pts.values()), pts,
         extra={"max_cfm": max_cfm, "min_cfm": 0.3 * max_cfm, "index": index},
@@ -180,6 +188,7 @@ def meter(demand_limit_kw: float = 2000.0, instance: int = METER_INSTANCE, name:
     a("kw", p.analog_input(1, f"{name} Building Power", "kilowatts", 0.0, "Whole-building electrical demand"))
     a("kwh", p.analog_input(2, f"{name} Building Energy", "kilowatt-hours", 0.0, "Whole-building energy since the meter started", 1.0))
     a("demand_limit", p.analog_value(1, f"{name} Demand Limit", "kilowatts", demand_limit_kw, "Demand limit: the plant sheds heat pumps above it", 0.0, 100000.0))
+    add_trend_log(pts, name, instance, "kw")  # trend-log,1 of the building kW (trends.py)
     return DeviceSpec(
         instance, name, "meter", "Main electric meter", list(pts.values()), pts,
         max_apdu=480, segmentation="no-segmentation", reject_rpm=True,

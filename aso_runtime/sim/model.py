@@ -33,6 +33,8 @@ from typing import Any
 
 from . import points as p
 from .devices import HEAT_PUMPS, OCCUPIED, STANDBY, UNOCCUPIED, DeviceSpec
+from .trends import log_trends
+from .schedules import run_schedules
 
 AIR = 1.08  # Btu/h per cfm per degF: sensible heat carried by standard air
 BTU_PER_TON = 12000.0
@@ -307,6 +309,7 @@ class BuildingModel:
             return
         self.clock += dt
         self.steps += 1
+        run_schedules(self.ahu.pts, self.clock)  # occupancy schedule on the simulation clock
         oat = outside_air_temperature(self.clock)
         base = self.meter.base_kw * (0.4 + 0.6 * self.occupied_fraction())
         self.ahu.control(dt, oat)
@@ -321,3 +324,4 @@ class BuildingModel:
             zone.physics(dt, supply, static, oat, fan_on)
         self.plant.physics(dt, self.ahu.cooling_load)
         self.meter.physics(dt, base + self.ahu.fan_kw + sum(self.plant.kw))
+        log_trends([*(zone.pts for zone in self.zones), self.meter.pts], self.clock)  # trend logs (trends.py)

@@ -1,0 +1,255 @@
+"""Schedules and calendars (issue 13): the simulated AHU's occupancy schedule read, edited and obeyed.
+
+The simulated AHU (device 1001) serves schedule,1 driving binary-value,1
+"AHU-1 Occupied (scheduled)" and calendar,1 of holidays (sim/schedules.py).
+Reads and writes go through the client (aso_runtime.bacnet.schedule); an
+independent generic ReadProperty of the raw property checks what the device
+really holds. The schedule is evaluated on the simulation clock, which the
+tests set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from aso_runtime.bacnet import (
+    BacnetRemoteError,
+    InvalidInput,
+    open_client,
+    read_calendar,
+    read_schedule,
+    write_day,
+    write_exceptions,
+)
+from aso_runtime.bacnet.local import drop_virtual_network
+from aso_runtime.sim import SimulatedBuilding
+
+try:
+    from .ports import lease
+except ImportError:  # run as a plain file
+    from ports import lease
+
+AHU = 1001
+SCHEDULE, CALENDAR, OCCUPIED_POINT = "schedule,1", "calendar,1", "binary-value,1"
+ROOT = Path(__file__).resolve().parent.parent
+_names = itertools.count(1)
+
+WEEKDAY = [("07:00", "active"), ("18:00", "inactive")]
+
+
+@pytest.fixture
+async def site():
+    name = f"test-schedule-{os.getpid()}-{next(_names)}"
+    building = await SimulatedBuilding.start(vlan=name, devices=8)
+    client = await open_client(vlan=name, mac=1, timeout=2.0)
+    try:
+        yield building, client
+    finally:
+        await client.close()
+        await building.stop()
+        drop_virtual_network(name)
+
+
+# ----- reading -----------------------------------------------------------------------------
+
+
+async def test_the_weekly_schedule_and_exceptions_read_as_served(site):
+    _, client = site
+    schedule = await read_schedule(client, AHU, SCHEDULE)
+    assert schedule.name == "AHU-1 Occupancy Schedule" and schedule.kind == "binary"
+    assert schedule.days[:5] == [WEEKDAY] * 5
+    assert schedule.days[5] == [("08:00", "active"), ("12:00", "inactive")]
+    assert schedule.days[6] == []
+    assert schedule.default == "inactive"
+    assert schedule.effective_period == ("2000-01-01", "2099-12-31")
+    assert schedule.controls == ["device 1001 binary-value,1 present-value"]
+    assert schedule.priority_for_writing == 16
+    holiday, new_years_eve = schedule.exceptions
+    assert (holiday.calendar, holiday.entries, holiday.priority) == ("calendar,1", [("00:00", "inactive")], 10)
+    assert (new_years_eve.period, new_years_eve.calendar, new_years_eve.priority) == ("2026-12-31", None, 5)
+    assert new_years_eve.entries == [("07:00", "active"), ("14:00", "inactive")]
+    doc = schedule.as_dict()
+    assert json.loads(json.dumps(doc)) == doc and doc["days"]["monday"] == [["07:00", "active"], ["18:00", "inactive"]]
+
+
+async def test_the_calendar_lists_a_date_a_range_and_a_week_n_day(site):
+    _, client = site
+    calendar = await read_calendar(client, AHU, CALENDAR)
+    assert calendar.name == "AHU-1 Holidays"
+    assert calendar.dates == ["*-12-25", "2026-12-24..2027-01-02", "week-n-day month 11, 4th week, Thu"]
+
+
+async def test_a_non_schedule_object_is_refused_before_anything_is_sent(site):
+    _, client = site
+    sent = client.requests_sent
+    with pytest.raises(InvalidInput, match="not a schedule"):
+        await read_schedule(client, AHU, "analog-input,1")
+    assert client.requests_sent == sent
+
+
+# ----- writing -----------------------------------------------------------------------------
+
+
+async def test_write_a_day_and_read_it_back(site):
+    _, client = site
+    after = await write_day(client, AHU, SCHEDULE, "sunday", [("10:30", "inactive"), ("09:00", "active")])
+    assert after.days[6] == [("09:00", "active"), ("10:30", "inactive")]  # sorted by time
+    raw = await client.read(AHU, SCHEDULE, "weekly-schedule")  # an independent, generic read
+    assert [tv["time"] for tv in raw[6]["daySchedule"]] == ["09:00:00.00", "10:30:00.00"]
+    assert (await read_schedule(client, AHU, SCHEDULE)).days[:6] == after.days[:6]  # the other days untouched
+    cleared = await write_day(client, AHU, SCHEDULE, "sun", [])
+    assert cleared.days[6] == []
+
+
+async def test_a_value_of_the_wrong_type_is_refused_by_the_device(site):
+    _, client = site
+    with pytest.raises(BacnetRemoteError, match="invalid-data-type"):
+        await write_day(client, AHU, SCHEDULE, "monday", [("06:00", 72.5)], kind="analog")
+    assert (await read_schedule(client, AHU, SCHEDULE)).days[0] == WEEKDAY
+    with pytest.raises(InvalidInput):
+        await write_day(client, AHU, SCHEDULE, "monday", [("25:00", "active")])
+    with pytest.raises(InvalidInput):
+        await write_day(client, AHU, SCHEDULE, "monday", [("06:00", "maybe")])
+
+
+async def test_write_the_exceptions_and_read_them_back(site):
+    _, client = site
+    before = await read_schedule(client, AHU, SCHEDULE)
+    closed = {"period": "2027-03-01", "entries": [("00:00", "inactive")], "priority": 3}
+    after = await write_exceptions(client, AHU, SCHEDULE, [*before.exceptions, closed])
+    assert [(e.period, e.priority) for e in after.exceptions] == [("calendar,1", 10), ("2026-12-31", 5),
+                                                                 ("2027-03-01", 3)]
+    assert after.exceptions[2].entries == [("00:00", "inactive")]
+    with pytest.raises(InvalidInput, match="outside 1..16"):
+        await write_exceptions(client, AHU, SCHEDULE, [{**closed, "priority": 17}])
+
+
+async def test_writes_only_where_a_controller_allows_them(site):
+    _, client = site
+    with pytest.raises(BacnetRemoteError, match="write-access-denied"):
+        await client.write(AHU, SCHEDULE, 7, property="priority-for-writing")
+
+
+# ----- the schedule drives the occupancy point ---------------------------------------------
+
+
+def at(building: SimulatedBuilding, when: datetime) -> None:
+    """Set the simulation clock (local time) and let the model take one step."""
+    building.model.clock = when.timestamp()
+    building.advance(1.0)
+
+
+@pytest.mark.parametrize("when,occupied,holiday", [
+    (datetime(2026, 11, 23, 10, 0), "active", False),  # a Monday, in the day
+    (datetime(2026, 11, 23, 19, 0), "inactive", False),  # that Monday evening
+    (datetime(2026, 11, 28, 11, 0), "active", False),  # Saturday morning
+    (datetime(2026, 11, 29, 11, 0), "inactive", False),  # Sunday: no entries, the default
+    (datetime(2026, 11, 26, 10, 0), "inactive", True),  # Thanksgiving: 4th Thursday of November
+    (datetime(2026, 12, 25, 10, 0), "inactive", True),  # Christmas, a Friday
+    (datetime(2026, 12, 29, 10, 0), "inactive", True),  # in the winter-break range, a Tuesday
+    (datetime(2026, 12, 31, 10, 0), "active", True),  # the priority-5 exception beats the holiday
+    (datetime(2026, 12, 31, 15, 0), "inactive", True),  # ...until 14:00
+])
+async def test_the_occupancy_point_follows_the_schedule(site, when, occupied, holiday):
+    building, client = site
+    at(building, when)
+    assert await client.read(AHU, OCCUPIED_POINT) == occupied
+    assert await client.read(AHU, SCHEDULE) == (1 if occupied == "active" else 0)
+    assert await client.read(AHU, CALENDAR) is holiday
+
+
+async def test_an_edited_day_and_an_operator_override_take_effect(site):
+    building, client = site
+    monday_morning = datetime(2026, 11, 23, 6, 45)
+    at(building, monday_morning)
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"
+    await write_day(client, AHU, SCHEDULE, "monday", [("06:30", "active"), ("18:00", "inactive")])
+    at(building, monday_morning)
+    assert await client.read(AHU, OCCUPIED_POINT) == "active"
+    await client.write(AHU, OCCUPIED_POINT, "inactive", priority=8)  # the operator wins over priority 16
+    at(building, monday_morning)
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"
+    await client.release(AHU, OCCUPIED_POINT, priority=8)
+    assert await client.read(AHU, OCCUPIED_POINT) == "active"
+
+
+# ----- the CLI against `aso sim` on loopback ----------------------------------------------------
+
+SIM_PORTS = range(48060, 48070, 2)  # the simulator; its suggested client takes port + 1
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("ASO_ADDRESS", "COLUMNS")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture(scope="module")
+def sim_command():
+    """`aso sim` on loopback; yields the connection options its announcement suggests."""
+    with lease(SIM_PORTS) as port:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aso_runtime.cli.main", "--json", "sim", "--address", f"127.0.0.1/8:{port}",
+             "--devices", "8"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+        )
+        try:
+            lines: list[str] = []
+            while not lines or lines[-1] != "}\n":
+                line = process.stdout.readline()
+                assert line, process.stderr.read()
+                lines.append(line)
+            command = json.loads("".join(lines))["discover_command"].split()
+            options = [word for word in command[2:]]  # after "aso whois"
+            yield options
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def aso(options: list[str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aso_runtime.cli.main", *options, *args], check=False,
+                          capture_output=True,
+                          text=True, timeout=60, env=_env(), cwd=ROOT, input=stdin)
+
+
+def test_cli_shows_the_week_and_edits_a_day(sim_command):
+    shown = aso(sim_command, "schedule", "1001", "schedule,1")
+    assert shown.returncode == 0, shown.stderr
+    assert "AHU-1 Occupancy Schedule" in shown.stdout and "07:00" in shown.stdout and "calendar,1" in shown.stdout
+    doc = json.loads(aso(sim_command, "--json", "schedule", "1001", "schedule,1").stdout)
+    assert doc["days"]["monday"] == [["07:00", "active"], ["18:00", "inactive"]]
+
+    refused = aso(sim_command, "schedule", "1001", "schedule,1", "--set", "sunday", "09:00=active", stdin="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr  # no terminal: nothing written
+    assert json.loads(aso(sim_command, "--json", "schedule", "1001", "schedule,1").stdout)["days"]["sunday"] == []
+
+    edited = aso(sim_command, "schedule", "1001", "schedule,1", "--set", "sunday", "09:00=active,10:00=inactive",
+                 "--yes")
+    assert edited.returncode == 0, edited.stderr
+    assert "reads back 09:00=active, 10:00=inactive" in edited.stdout
+    doc = json.loads(aso(sim_command, "--json", "schedule", "1001", "schedule,1").stdout)
+    assert doc["days"]["sunday"] == [["09:00", "active"], ["10:00", "inactive"]]
+
+    bad = aso(sim_command, "schedule", "1001", "schedule,1", "--set", "someday", "09:00=active", "--yes")
+    assert bad.returncode == 2 and "monday..sunday" in bad.stderr
+
+
+def test_cli_shows_the_calendar(sim_command):
+    doc = json.loads(aso(sim_command, "--json", "calendar", "1001", "calendar,1").stdout)
+    assert doc["dates"] == ["*-12-25", "2026-12-24..2027-01-02", "week-n-day month 11, 4th week, Thu"]
+    shown = aso(sim_command, "calendar", "1001", "calendar,1")
+    assert shown.returncode == 0 and "AHU-1 Holidays" in shown.stdout and "*-12-25" in shown.stdout

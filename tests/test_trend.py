@@ -1,0 +1,164 @@
+"""Trend logs served by the simulator, read with ReadRange (issue 13).
+
+The served buffer (``ServedTrendLog.entries``) is the independent truth; the
+client's records, read by position, by sequence number and by time, page by
+page, must equal it. The EPICS check of a VAV (which now serves a trend
+log and claims ReadRange) stays clean; `aso trend` works against `aso sim`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aso_runtime.bacnet import BacnetReject, open_client, read_range
+from aso_runtime.bacnet.local import drop_virtual_network
+from aso_runtime.sim import SimulatedBuilding
+from aso_runtime.sim.trends import fill, trend_log
+
+from .ports import lease
+
+ROOT = Path(__file__).resolve().parent.parent
+SIM_PORTS = range(47641, 47650, 2)  # the client `aso sim` suggests takes port + 1
+_names = itertools.count()
+
+
+@pytest.fixture
+async def site():
+    name = f"test-trend-{os.getpid()}-{next(_names)}"
+    building = await SimulatedBuilding.start(vlan=name, devices=8, step=3600.0)  # the model stays put
+    client = await open_client(vlan=name, mac=1, timeout=5.0)
+    try:
+        yield building, client
+    finally:
+        await client.close()
+        await building.stop()
+        drop_virtual_network(name)
+
+
+def _served(log) -> list[tuple[int, float, float]]:
+    return [(e.sequence, round(e.epoch, 2), round(e.value, 3)) for e in log.entries()]
+
+
+def _read(records) -> list[tuple[int, float, float]]:
+    return [(r.sequence, round(r.epoch, 2), round(r.value, 3)) for r in records]
+
+
+def _fresh(building, instance: int, count: int, start: float):
+    """The device's trend log, refilled with ``count`` records from ``start`` (after the start-up record)."""
+    log = building.point(instance, "trend-log,1")
+    fill(log, count, start=start, interval=1.0)
+    return log
+
+
+async def test_by_sequence_and_time_equal_the_served_buffer(site):
+    building, client = site
+    log = _fresh(building, 2001, 500, time.time() + 10)
+    served = _served(log)
+    assert len(served) == 501
+    by_sequence = await read_range(client, 2001, "trend-log,1", by="sequence")
+    assert _read(by_sequence) == served
+    since = log.entries()[100].epoch
+    by_time = await read_range(client, 2001, "trend-log,1", since=since)
+    assert _read(by_time) == served[101:]  # strictly after
+    by_position = await read_range(client, 2001, "trend-log,1", by="position")
+    assert [(round(r.epoch, 2), round(r.value, 3)) for r in by_position] == [s[1:] for s in served]
+
+
+async def test_count_takes_the_newest_or_the_first_after_since(site):
+    building, client = site
+    log = _fresh(building, 2002, 300, time.time() + 10)
+    served = _served(log)
+    newest = await read_range(client, 2002, "tl,1", count=7)
+    assert _read(newest) == served[-7:]
+    first = await read_range(client, 2002, "tl,1", since=log.entries()[10].epoch, count=5)
+    assert _read(first) == served[11:16]
+    by_position = await read_range(client, 2002, "tl,1", count=4, by="position")
+    assert [round(r.value, 3) for r in by_position] == [s[2] for s in served[-4:]]
+
+
+async def test_a_full_10000_record_log_pages_and_drops_the_oldest(site):
+    building, client = site
+    log = _fresh(building, 2003, 10050, time.time() + 10)  # buffer-size 10000: the oldest 51 are gone
+    served = _served(log)
+    assert len(served) == 10000 and served[0][0] == 52
+    records = await read_range(client, 2003, "trend-log,1", by="sequence")
+    assert _read(records) == served
+    by_time = await read_range(client, 2003, "trend-log,1", since=log.entries()[0].epoch - 1)
+    assert _read(by_time) == served
+    # The meter: max APDU 480, so many more pages; still the same buffer.
+    meter = _fresh(building, 4001, 2000, time.time() + 10)
+    assert _read(await read_range(client, 4001, "trend-log,1", by="sequence")) == _served(meter)
+
+
+async def test_a_device_without_trend_logs_rejects_read_range(site):
+    _, client = site
+    with pytest.raises(BacnetReject):
+        await read_range(client, 1001, "trend-log,1")
+
+
+async def test_the_sim_logs_each_step_into_its_trend_logs(site):
+    building, _ = site
+    log = building.point(2001, "trend-log,1")
+    before = int(log.totalRecordCount)
+    building.advance(5, dt=1.0)
+    assert int(log.totalRecordCount) == before + 5
+    zone = building.point(2001, "analog-input,1")
+    assert abs(log.entries()[-1].value - float(zone.presentValue)) < 1e-3
+
+
+async def test_the_vav_passes_the_epics_check():
+    from .test_epics import report_for
+
+    report = await report_for("vav")
+    assert report.clean, report.text()
+    assert "read-range" in report.services_claimed
+
+
+def test_aso_trend_against_aso_sim():
+    env = {k: v for k, v in os.environ.items() if k not in ("ASO_ADDRESS", "COLUMNS")}
+    env["PYTHONPATH"] = str(ROOT)
+    with lease(SIM_PORTS) as port:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aso_runtime.cli.main", "--json", "sim", "--address", f"127.0.0.1/8:{port}",
+             "--devices", "8", "--step", "0.2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        try:
+            lines: list[str] = []
+            while not lines or lines[-1] != "}\n":
+                line = process.stdout.readline()
+                assert line, process.stderr.read()
+                lines.append(line)
+            announced = json.loads("".join(lines))
+            command = announced["discover_command"].split()
+            where = {d["instance"]: d["address"] for d in announced["devices"]}
+            options = command[command.index("whois") + 1:]  # --address and --foreign (the sim's BBMD)
+            deadline = time.monotonic() + 20
+            while True:
+                result = subprocess.run([sys.executable, "-m", "aso_runtime.cli.main", *options, "--json", "trend",
+                                         where[2001], "trend-log,1", "--since", "1h"],
+                                        capture_output=True, text=True, timeout=30, env=env, cwd=ROOT)
+                assert result.returncode == 0, result.stderr
+                document = json.loads(result.stdout)
+                if document["count"] >= 3 or time.monotonic() > deadline:
+                    break
+            assert document["count"] >= 3
+            assert all(isinstance(r["value"], float) for r in document["records"])
+            csv = subprocess.run([sys.executable, "-m", "aso_runtime.cli.main", *options, "trend", where[4001], "tl,1",
+                                  "--count", "2", "--csv"], capture_output=True, text=True, timeout=30, env=env, cwd=ROOT)
+            assert csv.returncode == 0, csv.stderr
+            assert csv.stdout.splitlines()[0].startswith("time,epoch,value")
+            assert len(csv.stdout.splitlines()) == 3
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
