@@ -35,6 +35,7 @@ from .commands import CommandRunner
 from .messages import Status, WorkFailed
 from .panes.explore import ExplorePane
 from .panes.overrides import OverridesPane
+from .panes.trends import TrendsPane
 from .panes.runner import RunnerPane
 from .runtime import ConsoleOptions, ConsoleRuntime, demo_help, open_runtime
 from .screens.confirm import ConfirmScreen
@@ -67,6 +68,7 @@ class AsoConsoleApp(App[None]):
         Binding("f3", "show_tab('runner')", "Runner", show=False, id="app.runner"),
         Binding("f4", "show_tab('log')", "Log", show=False, id="app.log"),
         Binding("f7", "show_tab('overrides')", "Overrides", show=False, id="app.overrides"),
+        Binding("f8", "show_tab('trends')", "Trends", show=False, id="app.trends"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
         Binding("f6", "discover_options", "Discover", id="app.discover_options"),
         Binding("slash", "filter", "Filter", id="app.filter"),
@@ -118,6 +120,8 @@ class AsoConsoleApp(App[None]):
                 yield LogPane(self.log_records, id="log-pane")
             with TabPane("Overrides F7", id="overrides"):
                 yield OverridesPane(self.runtime, self.site, id="overrides-pane")
+            with TabPane("Trends F8", id="trends"):
+                yield TrendsPane(self.runtime, self.site, id="trends-pane")
         yield StatusBar(self.runtime.read_only, id="status")
         yield KeyBar()
 
@@ -128,6 +132,7 @@ class AsoConsoleApp(App[None]):
         # Kept: app.query_one searches the *active* screen, which is a modal while one is open.
         self.explore = self.query_one(ExplorePane)
         self.runner_pane = self.query_one(RunnerPane)
+        self.trends = self.query_one(TrendsPane)
         self.tabs = self.query_one(TabbedContent)
         self.status_bar = self.query_one(StatusBar)
         self.explore.focus_main()
@@ -200,6 +205,8 @@ class AsoConsoleApp(App[None]):
             self.query_one(LogPane).focus()
         elif tab == "overrides":
             self.query_one(OverridesPane).focus_main()
+        elif tab == "trends":
+            self.trends.focus_main()
         else:
             self.explore.focus_main()
 

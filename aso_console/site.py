@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from aso_runtime.bacnet import DeviceInfo, ObjectId, ObjectInfo
 from aso_runtime.verbs.text import PointLabels
 
+from .history import PointHistory
+
 
 @dataclass
 class SiteDevice:
@@ -42,6 +44,8 @@ class Site:
     live: dict[tuple[int, str], dict] = field(default_factory=dict)
     # The words of binary and multi-state points (active/inactive text, state text), read with the points.
     texts: dict[tuple[int, str], PointLabels] = field(default_factory=dict)
+    # Every watched point's values over time (sparklines, the Trends tab), and ASO writes to mark.
+    history: PointHistory = field(default_factory=PointHistory)
 
     def add(self, info: DeviceInfo) -> SiteDevice:
         device = self.devices.get(info.instance)

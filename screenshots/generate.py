@@ -136,6 +136,17 @@ async def main() -> None:
         await pilot.pause(4.0)
         await shoot(app, "runner")
 
+        # Trends: the valve the nudge holds and the supply air it moves, its writes marked.
+        await pilot.press("f1")
+        for point in ("analog-output,2", "analog-input,2"):
+            tree.select_point(1001, point)
+            await pilot.pause(0.5)
+            app.explore.points.focus()
+            await pilot.press("p")
+        await pilot.press("f8")
+        await pilot.pause(8.0)
+        await shoot(app, "trends")
+
         # The Overrides tab: the operator override at 8, the nudge's slot 13, the programs' 16s.
         await pilot.press("f7")
         await pilot.pause(3.0)

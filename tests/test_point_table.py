@@ -75,7 +75,8 @@ async def test_rows_show_their_cells_under_a_header():
     async with app.run_test(size=(120, 20)) as pilot:
         table = await started(app, pilot, rows, live, labels=lambda instance, object_id: words)
         assert table.row_count == 4 and table.rows_shown[1] == (DEVICE, "analog-value,2")
-        assert screen_lines(table)[0].split() == ["Name", "Object", "Value", "Units", "Flags", "OOS", "Cmd"]
+        # 120 columns leave room for the sparkline column (empty until values have been recorded).
+        assert screen_lines(table)[0].split() == ["Name", "Object", "Value", "Units", "Flags", "OOS", "Cmd", "Trend"]
         key = row_key(DEVICE, "analog-value,2")
         assert str(table.get_cell(key, "value")) == "55"  # the live value, not the discovered 62
         assert str(table.get_cell(key, "override")) == "@8" and str(table.get_cell(key, "flags")) == "A"
@@ -84,6 +85,24 @@ async def test_rows_show_their_cells_under_a_header():
         assert "occupied" in line_of(table, "Occupancy").split()
         # Filling the rows highlights the first one, as a DataTable did.
         await until(lambda: app.highlighted() == (DEVICE, "analog-value,1"))
+
+
+async def test_the_trend_column_draws_recorded_values_when_there_is_room():
+    from aso_console.history import PointHistory
+
+    history = PointHistory()
+    for second, value in enumerate([70.0, 71.0, 73.0, 72.0, 75.0]):
+        history.record((DEVICE, "analog-value,1"), 1000.0 + second, value)
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(PointTable)
+        table.history = history
+        table = await started(app, pilot, points(2), {})
+        assert str(table.get_cell(row_key(DEVICE, "analog-value,1"), "trend")) == "▁▂▅▄█"
+        assert str(table.get_cell(row_key(DEVICE, "analog-value,2"), "trend")) == ""
+        await pilot.resize_terminal(60, 12)  # no room: the name keeps its width, the sparkline goes
+        await pilot.pause()
+        assert "Trend" not in screen_lines(table)[0]
 
 
 async def test_a_long_name_ends_in_an_ellipsis_and_the_columns_stay_put():

@@ -63,6 +63,7 @@ class ExplorePane(Pane):
     """
 
     BINDINGS = [Binding("i", "inspect", "Inspect", id="explore.inspect"),
+                Binding("p", "plot", "Plot", show=False, id="explore.plot"),  # in ? help: the bar keeps q
                 Binding("U", "session_writes", "Session writes", show=False, id="explore.session_writes")]
 
     selection: reactive[NodeData | None] = reactive(None, init=False, always_update=True)
@@ -100,6 +101,7 @@ class ExplorePane(Pane):
     def on_mount(self) -> None:
         self.device_tree = self.query_one(DeviceTree)
         self.points = self.query_one(PointTable)
+        self.points.history = self.site.history
         self.panel = self.query_one(PriorityPanel)
         self.details = self.query_one("#details", InfoLine)
         self.navigator = self.query_one(SiteNavigator)
@@ -349,6 +351,9 @@ class ExplorePane(Pane):
 
     @on(PointsChanged)
     def _points_changed(self, message: PointsChanged) -> None:
+        now = time.time()
+        for key in message.points:
+            self.site.history.record(key, now, self.site.live.get(key, {}).get("present-value"))
         with self.app.batch_update():
             for instance, object_id in message.points:
                 self.points.update_point(instance, object_id)
@@ -368,15 +373,20 @@ class ExplorePane(Pane):
 
     # ----- the object inspector ----------------------------------------------------------------------
 
-    def action_inspect(self) -> None:
-        """Every property of the point under the cursor (in the table, else the tree), or of a device."""
+    def _under_cursor(self, *, devices: bool) -> tuple[int, str] | None:
+        """The point under the cursor (in the table, else the tree); a device's own object if ``devices``."""
         target = self.points.current() if self.points.has_focus else None
         data = self.device_tree.cursor_data
         if target is None and data is not None and data.instance is not None:
             if data.kind == "point" and data.object_id:
                 target = (data.instance, data.object_id)
-            elif data.kind == "device":
+            elif data.kind == "device" and devices:
                 target = (data.instance, f"device,{data.instance}")
+        return target
+
+    def action_inspect(self) -> None:
+        """Every property of the point under the cursor (in the table, else the tree), or of a device."""
+        target = self._under_cursor(devices=True)
         if target is None:
             self.notify("Put the cursor on a point or a device to inspect it", severity="warning")
             return
@@ -384,6 +394,16 @@ class ExplorePane(Pane):
         self.app.push_screen(InspectorScreen(self.client, Inspected(
             self.site.devices[instance].info, object_id, self.site.object_name(instance, object_id), self.read_only),
             audit=self.runtime.audit))
+
+    def action_plot(self) -> None:
+        """Plot the point under the cursor in the Trends tab (F8), or take it off."""
+        target = self._under_cursor(devices=False)
+        if target is None:
+            self.notify("Put the cursor on a point to plot it", severity="warning")
+            return
+        plotted = self.app.trends.toggle(target)
+        name = self.site.object_name(*target)
+        self.notify(f"{name}: {'plotted' if plotted else 'taken off the plot'} (F8 shows it)", timeout=3)
 
     # ----- writing -----------------------------------------------------------------------------------
 

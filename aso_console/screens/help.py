@@ -14,7 +14,7 @@ HELP = """\
 
 | Key | Where | What |
 |---|---|---|
-| F1 / F2 / F3 / F4 / F7 | anywhere | Explore / Command line / Runner / Log / Overrides (every held slot on the site) |
+| F1 / F2 / F3 / F4 / F7 / F8 | anywhere | Explore / Command line / Runner / Log / Overrides (every held slot on the site) / Trends |
 | F5 | anywhere | Who-Is: discover the site again |
 | F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
 | Ctrl+C | anywhere | quit (same as q) |
@@ -30,11 +30,14 @@ HELP = """\
 | x / Delete | priority array | release (relinquish) the highlighted slot |
 | r | tree | reload the points of the device |
 | i | tree, point table | inspect the point (or device): every property, decoded |
+| p | tree, point table | plot the point in Trends (F8), or take it off |
+| space / Left Right / + - / x / e | trends | pause / scroll back and forward / zoom 1 min..24 h / remove the series / export CSV |
 | U | Explore | this session's writes and releases; u undoes one (only while the slot still holds it) |
 | w / o / v | inspector | write the highlighted property / put in or out of service / raw value |
 | r / f / g / d | overrides | sweep the site again / filter (`1001 p8 p1-15 aso console cli device unknown oos >1h` and words) / sort by device, priority, holder, age / show the programs' own slots at 16 |
 | space / a / x | overrides | select a row / every row shown / release the selection (each read back; an out-of-service point goes back in service) |
 | c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
+| s | inspector (schedule object) | the week grid and exceptions; e edits a day (confirmed, read back) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
 | a | runner | log of all ASOs (select a row for one ASO's log) |

@@ -84,6 +84,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
         Binding("C", "cov(True)", "COV confirmed", show=False, id="inspector.cov_confirmed"),
         Binding("v", "raw", "Raw", id="inspector.raw"),
         Binding("r", "reload", "Reload", id="inspector.reload"),
+        Binding("s", "schedule", "Schedule", id="inspector.schedule"),  # schedule objects only (check_action)
     ]
 
     def __init__(self, client: BacnetClient, target: Inspected, *, audit: AuditJournal | None = None) -> None:
@@ -294,6 +295,15 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
             table.update_cell(prop, "value", self._cell(prop))
         else:
             self._fill()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.oid.type == "schedule" if action == "schedule" else True
+
+    def action_schedule(self) -> None:
+        from .schedule_view import ScheduleScreen  # the week grid (issue 13)
+
+        self.app.push_screen(ScheduleScreen(self.client, self.target.device, self.target.object_id,
+                                            read_only=self.target.read_only))
 
     def action_close(self) -> None:
         if self._cov is not None:

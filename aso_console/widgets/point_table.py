@@ -25,10 +25,12 @@ from textual.strip import Strip
 from aso_runtime.bacnet import ObjectInfo, is_commandable, short_id
 from aso_runtime.verbs.text import PointLabels, format_value, units_symbol
 
+from ..history import PointHistory
+
 # (key, label, width): fixed, so live updates never reflow the table.
 COLUMNS = (("name", "Name", 30), ("object", "Object", 7), ("value", "Value", 10), ("units", "Units", 5),
-           ("flags", "Flags", 5), ("oos", "OOS", 3), ("override", "Cmd", 3))
-_COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
+           ("flags", "Flags", 5), ("oos", "OOS", 3), ("override", "Cmd", 3), ("trend", "Trend", 10))
+TREND_ROOM = 28  # the sparkline column is drawn only when the name column keeps this much
 PADDING = 1  # blank cells each side of a cell, as a DataTable has
 _HEADER = -1  # the header's slot in the line cache
 _NO_STATE: dict = {}
@@ -147,20 +149,23 @@ class PointTable(ScrollView, can_focus=True):
         self._labels: Callable[[int, str], PointLabels] = _no_labels
         self._cursor = 0
         self._fitted = COLUMNS[0][2]
+        self._columns = tuple(key for key, _, _ in COLUMNS if key != "trend")  # shown, in order
+        self.history: PointHistory | None = None  # the site's; the sparkline column reads it
         self._lines: dict[int, tuple[tuple, Strip]] = {}  # row -> (what it was drawn for, strip)
         self._pseudo_state: Any = None
 
     # ----- columns -----------------------------------------------------------------------------
 
-    def _name_width(self) -> int:
+    def _name_width(self, columns: tuple[str, ...]) -> int:
         """The name column takes what the fixed columns leave (at 80 columns too)."""
-        fixed = sum(width + 2 * PADDING for key, _, width in COLUMNS if key != "name")
+        fixed = sum(width + 2 * PADDING for key, _, width in COLUMNS if key != "name" and key in columns)
         available = self.size.width - fixed - 2 - 3 if self.size.width else COLUMNS[0][2]  # own padding, scrollbar
         return max(10, min(40, available))
 
     def column_widths(self) -> list[tuple[str, int]]:
-        """(label, width) of each column, in order; the width is the text's, without the cell padding."""
-        return [(label, self._fitted if key == "name" else width) for key, label, width in COLUMNS]
+        """(label, width) of each column shown, in order; the width is the text's, without the cell padding."""
+        return [(label, self._fitted if key == "name" else width) for key, label, width in COLUMNS
+                if key in self._columns]
 
     def _table_width(self) -> int:
         return sum(width + 2 * PADDING for _, width in self.column_widths())
@@ -169,9 +174,11 @@ class PointTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._table_width(), len(self._points) + 1)
 
     def on_resize(self) -> None:
-        fitted = self._name_width()
-        if fitted != self._fitted:
-            self._fitted = fitted
+        every = tuple(key for key, _, _ in COLUMNS)
+        columns = every if self._name_width(every) >= TREND_ROOM else tuple(k for k in every if k != "trend")
+        fitted = self._name_width(columns)
+        if (fitted, columns) != (self._fitted, self._columns):
+            self._fitted, self._columns = fitted, columns
             self._lines.clear()
             self._update_virtual_size()
         self._scroll_cursor_into_view()
@@ -240,21 +247,26 @@ class PointTable(ScrollView, can_focus=True):
         """The cell as drawn now (``55``, ``occupied``, ``72.5?`` when stale); KeyError if not shown."""
         if row_key not in self._rows:
             raise KeyError(f"no row {row_key!r}")
-        return self._cells(self._rows[row_key])[_COLUMN_INDEX[column_key]]
+        return self._cells(self._rows[row_key])[self._columns.index(column_key)]
 
     def _cells(self, row: int) -> tuple[Text, ...]:
         # Text cells: the values are data, never markup.
         instance, point = self._points[row]
         state = self._live.get((instance, point.object_id), _NO_STATE)
-        return (
-            Text(point.name or ""),
-            Text(short_id(point.object_id)),
-            self._value_cell(instance, point.object_id, state.get("present-value", point.present_value)),
-            Text(units_symbol(point.units)),
-            format_flags(state.get("status-flags", point.status_flags)),
-            Text("OOS", style="bold yellow") if state.get("out-of-service", point.out_of_service) else Text(""),
-            override_cell(state.get("ccp"), is_commandable(point.oid)),
-        )
+        cells = {
+            "name": lambda: Text(point.name or ""),
+            "object": lambda: Text(short_id(point.object_id)),
+            "value": lambda: self._value_cell(instance, point.object_id,
+                                              state.get("present-value", point.present_value)),
+            "units": lambda: Text(units_symbol(point.units)),
+            "flags": lambda: format_flags(state.get("status-flags", point.status_flags)),
+            "oos": lambda: Text("OOS", style="bold yellow") if state.get("out-of-service", point.out_of_service)
+            else Text(""),
+            "override": lambda: override_cell(state.get("ccp"), is_commandable(point.oid)),
+            "trend": lambda: Text(self.history.sparkline((instance, point.object_id), COLUMNS[-1][2])
+                                  if self.history is not None else "", style="cyan"),
+        }
+        return tuple(cells[key]() for key in self._columns)
 
     def _value_cell(self, instance: int, object_id: str, value: Any) -> Text:
         text = cell_value(value, self._labels(instance, object_id))
@@ -357,7 +369,7 @@ class PointTable(ScrollView, can_focus=True):
         row = _HEADER if y == 0 else scroll_y + y - 1
         if row >= len(self._points):
             return Strip.blank(width, self._base_style)
-        drawn_for = (row == self._cursor, width, self._fitted, self._pseudo_state)
+        drawn_for = (row == self._cursor, width, self._fitted, self._columns, self._pseudo_state)
         cached = self._lines.get(row)
         if cached is not None and cached[0] == drawn_for:
             strip = cached[1]
@@ -377,7 +389,7 @@ class PointTable(ScrollView, can_focus=True):
         style = self.get_component_rich_style
         post = Style.null()
         if row == _HEADER:
-            cells = tuple(Text(label) for _, label, _ in COLUMNS)
+            cells = tuple(Text(label) for key, label, _ in COLUMNS if key in self._columns)
             pre = style("point-table--header")
         else:
             cells = self._cells(row)
