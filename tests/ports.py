@@ -59,3 +59,22 @@ def lease(ports: range) -> Iterator[int]:
     """One free port of ``ports``, locked for us until the block ends."""
     with lease_many(ports, 1) as (port,):
         yield port
+
+
+def free_ports(ports: range, count: int) -> list[int]:
+    """``count`` ports of ``ports`` that are free now, taken in turn (none handed out twice in a row).
+
+    Not locked: for tests whose ports are bound at once by the test itself. Skips the
+    test when the range has not enough free ports.
+    """
+    import pytest
+
+    turn = _turns.setdefault(ports.start, itertools.count())
+    found: list[int] = []
+    for _ in range(len(ports)):
+        port = ports[next(turn) % len(ports)]
+        if port not in found and is_free(port):
+            found.append(port)
+            if len(found) == count:
+                return found
+    pytest.skip(f"not enough free loopback ports in {ports.start}-{ports.stop - 1}")

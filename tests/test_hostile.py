@@ -26,35 +26,23 @@ from aso_runtime.aso import Ledger
 from aso_runtime.bacnet import (
     BacnetClient,
     BacnetTimeout,
-    LocalNetworkError,
     open_client,
 )
 from aso_runtime.bacnet.hardening import BadPacketLimiter
-from aso_runtime.bacnet.local import check_can_bind, parse_local_address
 from aso_runtime.sim import SimulatedBuilding
 
 from . import wire as w
 from .waiting import until
+from . import ports
 
 HOST_INSTANCE, OBSERVER_INSTANCE = 599, 777
 ENABLE = 11  # the first ASO's enable BV, state MSV and heartbeat AV
-_next_port = 47400
+PORTS = range(47400, 47500)
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` free loopback ports in 47400-47499, not handed out before in this run."""
-    global _next_port
-    found: list[int] = []
-    for _ in range(100):
-        port, _next_port = _next_port, 47400 + (_next_port - 47400 + 1) % 100
-        try:
-            check_can_bind(parse_local_address(f"127.0.0.1/8:{port}"))
-        except LocalNetworkError:
-            continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    pytest.skip("not enough free loopback ports in 47400-47499")
+    """``count`` free loopback ports of this file's range (tests/ports.py)."""
+    return ports.free_ports(PORTS, count)
 
 
 class Attacker:

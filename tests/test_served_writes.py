@@ -26,17 +26,17 @@ from bacpypes3.primitivedata import ObjectType
 
 from aso_runtime import Aso, AsoRunner
 from aso_runtime.aso import Ledger
-from aso_runtime.bacnet import BacnetClient, BacnetRemoteError, LocalNetworkError, open_client
-from aso_runtime.bacnet.local import check_can_bind, parse_local_address
+from aso_runtime.bacnet import BacnetClient, BacnetRemoteError, open_client
 from aso_runtime.sim import SimulatedBuilding
 
 from . import wire as w
 from .waiting import until
+from . import ports
 
 HOST_INSTANCE, OBSERVER_INSTANCE = 598, 776
 ROUTER_INSTANCE = 100
 ENABLE = 11  # the ASO's enable BV, state MSV and heartbeat AV
-_next_port = 48600
+PORTS = range(48600, 48650)
 
 # What a network write may change, by object type (the simulator's points) or by object
 # (the host's). Everything else must be write-access-denied.
@@ -59,19 +59,8 @@ EVENT_STATE, STATUS_FLAGS, PROTOCOL_REVISION, VENDOR_IDENTIFIER, RELIABILITY = 3
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` free loopback ports in 48600-48649, not handed out before in this run."""
-    global _next_port
-    found: list[int] = []
-    for _ in range(50):
-        port, _next_port = _next_port, 48600 + (_next_port - 48600 + 1) % 50
-        try:
-            check_can_bind(parse_local_address(f"127.0.0.1/8:{port}"))
-        except LocalNetworkError:
-            continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    pytest.skip("not enough free loopback ports in 48600-48649")
+    """``count`` free loopback ports of this file's range (tests/ports.py)."""
+    return ports.free_ports(PORTS, count)
 
 
 class Wire:

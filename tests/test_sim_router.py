@@ -20,33 +20,22 @@ from dataclasses import dataclass
 
 import pytest
 
-from aso_runtime.bacnet import BacnetTimeout, LocalNetworkError, open_client, who_is_router_to_network
-from aso_runtime.bacnet.local import check_can_bind, parse_local_address
+from aso_runtime.bacnet import BacnetTimeout, open_client, who_is_router_to_network
 from aso_runtime.sim import SimulatedBuilding
 
 from . import wire as w
+from . import ports
 
 UDP_NETWORK, VLAN_NETWORK = 1, 2
 # Network-layer message types (clause 6.2.4)
 WHO_IS_ROUTER, I_AM_ROUTER, REJECT_MESSAGE, WHAT_IS_NETWORK_NUMBER, NETWORK_NUMBER_IS = 0x00, 0x01, 0x03, 0x12, 0x13
 NO_ROUTE = 1  # Reject-Message-To-Network reason
-_next_port = 48650
+PORTS = range(48650, 48700)
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` free loopback ports in 48650-48699, not handed out before in this run."""
-    global _next_port
-    found: list[int] = []
-    for _ in range(50):
-        port, _next_port = _next_port, 48650 + (_next_port - 48650 + 1) % 50
-        try:
-            check_can_bind(parse_local_address(f"127.0.0.1/8:{port}"))
-        except LocalNetworkError:
-            continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    pytest.skip("not enough free loopback ports in 48650-48699")
+    """``count`` free loopback ports of this file's range (tests/ports.py)."""
+    return ports.free_ports(PORTS, count)
 
 
 # ----- network-layer messages by hand --------------------------------------------------------
