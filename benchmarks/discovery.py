@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -566,7 +567,12 @@ def start_sim(args) -> tuple[subprocess.Popen, dict]:
                "--devices", str(args.devices), "--extra-points", str(args.extra_points)]
     sim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
                            preexec_fn=die_with_parent)
-    data, deadline = b"", time.monotonic() + SIM_START_TIMEOUT
+    return sim, device_table(sim, SIM_START_TIMEOUT, stop_process)
+
+
+def device_table(sim: subprocess.Popen, timeout: float, stop: Callable[[subprocess.Popen], None]) -> dict:
+    """The JSON device table a simulator prints once every device is served (``aso sim --json``)."""
+    data, deadline = b"", time.monotonic() + timeout
     fd = sim.stdout.fileno()
     while time.monotonic() < deadline:
         if sim.poll() is not None:
@@ -576,11 +582,11 @@ def start_sim(args) -> tuple[subprocess.Popen, dict]:
             continue
         data += os.read(fd, 65536)
         try:
-            return sim, json.loads(data)
+            return json.loads(data)
         except json.JSONDecodeError:
             continue
-    stop_process(sim)
-    raise SystemExit(f"simulator did not print its device table within {SIM_START_TIMEOUT:g} s")
+    stop(sim)
+    raise SystemExit(f"simulator did not print its device table within {timeout:g} s")
 
 
 def stop_process(proc: subprocess.Popen) -> None:

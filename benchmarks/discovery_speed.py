@@ -53,7 +53,6 @@ import json
 import os
 import platform
 import resource
-import select
 import signal
 import statistics
 import subprocess
@@ -63,7 +62,7 @@ import time
 from pathlib import Path
 
 # The process helpers of the older discovery benchmark (this folder is on sys.path when run).
-from discovery import die_with_parent, proc_cpu, udp_sockets_of  # noqa: E402,F401
+from discovery import device_table, die_with_parent, proc_cpu, udp_sockets_of  # noqa: E402,F401
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -101,21 +100,7 @@ def start_sim(devices: int) -> tuple[subprocess.Popen, dict]:
     command = [str(ASO), "--json", "--address", f"{LOOPBACK}/8:{SIM_PORT}", "sim", "--devices", str(devices)]
     sim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
                            preexec_fn=die_with_parent)
-    data, deadline = b"", time.monotonic() + SIM_START_TIMEOUT
-    fd = sim.stdout.fileno()
-    while time.monotonic() < deadline:  # `aso sim --json` prints its table once every device is served
-        if sim.poll() is not None:
-            raise SystemExit(f"aso sim exited ({sim.returncode}): {sim.stderr.read().decode()[-2000:]}")
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if not ready:
-            continue
-        data += os.read(fd, 65536)
-        try:
-            return sim, json.loads(data)
-        except json.JSONDecodeError:
-            continue
-    stop(sim)
-    raise SystemExit(f"aso sim did not print its device table within {SIM_START_TIMEOUT:g} s")
+    return sim, device_table(sim, SIM_START_TIMEOUT, stop)  # `aso sim --json`: once every device is served
 
 
 def stop(proc: subprocess.Popen) -> None:
