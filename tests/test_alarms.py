@@ -25,12 +25,10 @@ from aso_runtime.bacnet import (
     get_alarm_summary,
     get_event_information,
     listen_for_events,
-    open_client,
 )
-from aso_runtime.bacnet.local import drop_virtual_network
-from aso_runtime.sim import SimulatedBuilding
 from aso_runtime.sim.alarms import destination, set_recipients
 
+from .sim_site import device_table, sim_site
 from .ports import lease
 from .waiting import until
 
@@ -43,15 +41,8 @@ SIM_PORTS = range(47870, 47880, 2)
 
 @pytest.fixture
 async def site():
-    name = f"test-alarms-{os.getpid()}-{next(_names)}"
-    building = await SimulatedBuilding.start(vlan=name, devices=8, step=0.05, speed=1.0)
-    client = await open_client(vlan=name, mac=1, timeout=2.0)
-    try:
-        yield building, client
-    finally:
-        await client.close()
-        await building.stop()
-        drop_virtual_network(name)
+    async with sim_site("alarms", devices=8, step=0.05, speed=1.0, timeout=2.0) as both:
+        yield both
 
 
 async def trip_by_out_of_service(client) -> None:
@@ -151,12 +142,7 @@ def test_aso_alarms_and_ack_against_the_simulator():
             [sys.executable, "-m", "aso_runtime.cli.main", "--json", "sim", "--address", f"127.0.0.1/8:{port}", "--devices", "8"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
         try:
-            lines: list[str] = []
-            while not lines or lines[-1] != "}\n":
-                line = sim.stdout.readline()
-                assert line, sim.stderr.read()
-                lines.append(line)
-            announced = json.loads("".join(lines))
+            announced = device_table(sim)
             vav = next(d for d in announced["devices"] if d["instance"] == VAV)
 
             def aso(*args: str) -> subprocess.CompletedProcess:

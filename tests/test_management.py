@@ -33,6 +33,7 @@ from aso_runtime.bacnet.local import drop_virtual_network
 from aso_runtime.sim import SimulatedBuilding
 from aso_runtime.sim.management import DEFAULT_PASSWORD
 
+from .sim_site import device_table
 from .ports import lease_many
 from .waiting import until
 
@@ -268,12 +269,8 @@ def test_cli_time_sync_dcc_reinit_and_bbmd_against_the_simulator():
              "--devices", "8"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
         try:
-            lines: list[str] = []
-            while not lines or lines[-1] != "}\n":
-                line = sim.stdout.readline()
-                assert line, sim.stderr.read()
-                lines.append(line)
-            vav = next(d for d in json.loads("".join(lines))["devices"] if d["instance"] == VAV)["address"]
+            table = device_table(sim)
+            vav = next(d for d in table["devices"] if d["instance"] == VAV)["address"]
 
             def aso(*args: str) -> subprocess.CompletedProcess:
                 command = [sys.executable, "-m", "aso_runtime.cli.main", "--address", f"127.0.0.1/8:{client_port}",

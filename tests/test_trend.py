@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from aso_runtime.bacnet import BacnetReject, open_client, read_range
-from aso_runtime.bacnet.local import drop_virtual_network
-from aso_runtime.sim import SimulatedBuilding
-from aso_runtime.sim.trends import fill, trend_log
+from aso_runtime.bacnet import BacnetReject, read_range
+from aso_runtime.sim.trends import fill
 
+from .sim_site import sim_site
 from .ports import lease
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,15 +32,8 @@ _names = itertools.count()
 
 @pytest.fixture
 async def site():
-    name = f"test-trend-{os.getpid()}-{next(_names)}"
-    building = await SimulatedBuilding.start(vlan=name, devices=8, step=3600.0)  # the model stays put
-    client = await open_client(vlan=name, mac=1, timeout=5.0)
-    try:
-        yield building, client
-    finally:
-        await client.close()
-        await building.stop()
-        drop_virtual_network(name)
+    async with sim_site("trend", devices=8, step=3600.0, timeout=5.0) as both:  # the model stays put
+        yield both
 
 
 def _served(log) -> list[tuple[int, float, float]]:
