@@ -94,6 +94,7 @@ class OverridesPane(Pane):
         self.devices_swept: list[DeviceSweep] = []
         self.sweep_seconds: float | None = None
         self.sweeping = False
+        self._summary_due = False
         self.show_programs = False  # slot 16 held by the device's own program: not an override
 
     def compose(self) -> ComposeResult:
@@ -148,11 +149,19 @@ class OverridesPane(Pane):
 
     def _device_done(self, summary: DeviceSweep) -> None:
         self.devices_swept.append(summary)
-        self._summary()
+        self._summary_soon()
+
+    def _summary_soon(self) -> None:
+        """Redraw the summary once for a burst of rows: it counts every row, so once per row
+        would make a 2,000-row sweep quadratic."""
+        if not self._summary_due:
+            self._summary_due = True
+            self.set_timer(0.1, self._summary)
 
     # ----- drawing -----------------------------------------------------------------------------------
 
     def _summary(self) -> None:
+        self._summary_due = False
         every = [r for r in self.rows.values() if isinstance(r, HeldSlot)]
         held = [r for r in every if not (r.priority == 16 and r.holder == "device")]
         programs = len(every) - len(held)
@@ -201,7 +210,7 @@ class OverridesPane(Pane):
     def _add(self, row: Row) -> None:
         if self._shown(row):
             self.table.add_row(*self._cells(row, time.time()), key=row_key(row))
-        self._summary()
+        self._summary_soon()
 
     def _sort_key(self, row: Row):  # noqa: ANN202
         priority = row.priority if isinstance(row, HeldSlot) else 17
