@@ -36,7 +36,8 @@ from bacpypes3.constructeddata import Array
 from bacpypes3.errors import ExecutionError, ObjectError, ParameterOutOfRange, PropertyError
 from bacpypes3.primitivedata import Unsigned
 
-WILDCARD_DEVICE = (8, 4194303)  # device,4194303: "this device", whatever its instance
+from .wildcard import WildcardReads
+
 
 
 def written_datatype(obj: Any, property_identifier: Any, index: int | None) -> type:
@@ -75,12 +76,12 @@ async def write_one(obj: Any, property_identifier: Any, index: int | None, prior
     await obj.write_property(property_identifier, typed, index, priority)
 
 
-class WriteServices:
+class WriteServices(WildcardReads):
     """Mixin for an Application, before it in the bases: the two write services."""
 
     async def do_WritePropertyRequest(self, apdu) -> None:  # noqa: N802, ANN001 (bacpypes3 name)
         _check_priority(apdu.priority)
-        obj = self.get_object_id(self._this_device(apdu.objectIdentifier))
+        obj = self.get_object_id(self.this_device(apdu.objectIdentifier))
         if obj is None:
             raise ObjectError("unknownObject")
         await write_one(obj, apdu.propertyIdentifier, apdu.propertyArrayIndex, apdu.priority, apdu.propertyValue)
@@ -92,7 +93,7 @@ class WriteServices:
             for element in spec.listOfProperties:
                 _check_priority(element.priority)
         for spec in specs:
-            object_identifier = self._this_device(spec.objectIdentifier)
+            object_identifier = self.this_device(spec.objectIdentifier)
             obj = self.get_object_id(object_identifier)
             for element in spec.listOfProperties:
                 try:
@@ -106,12 +107,6 @@ class WriteServices:
                     return
         await self.response(SimpleAckPDU(context=apdu))
 
-    def _this_device(self, object_identifier):  # noqa: ANN001, ANN202
-        # Compared as numbers: an ObjectIdentifier never equals ("device", 4194303).
-        wildcard = (int(object_identifier[0]), int(object_identifier[1])) == WILDCARD_DEVICE
-        if wildcard and self.device_object is not None:
-            return self.device_object.objectIdentifier
-        return object_identifier
 
 
 def _check_priority(priority: int | None) -> None:
