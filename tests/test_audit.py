@@ -232,3 +232,14 @@ async def test_the_sessions_held_overrides_leave_out_releases_undos_and_failures
         await audited_write(client, journal, FIELD, "ai,1", "1", 8)
     assert session_overrides(journal.session_records(), read_records()) == [held]
     await operator.release(1001, "av,1", 10)
+
+
+async def test_a_device_service_in_the_journal_is_never_what_undo_last_picks(client):
+    """A DCC or reinitialize the console recorded is not a slot: `aso undo --last` skips it, by id it is refused."""
+    journal = AuditJournal(tool="console")
+    write = record(journal, 1)
+    dcc = record(journal, 2, object_id="device,1001", property="device-communication-control", priority=None,
+                 before_known=False, after="disable 15 min")
+    assert last_undoable(read_records()) == write
+    plan = await check_undo(client, dcc, read_records())
+    assert plan.refused and "not a write" in plan.reason and "aso dcc" in plan.reason

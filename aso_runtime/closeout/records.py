@@ -56,6 +56,11 @@ class OutOfServicePoint(_Plain):
     since: float | None = None
 
 
+# Device-wide services the console records beside writes (``property`` names the service).
+# They are not a value in a slot: nothing to read back or write back, so never undone.
+DEVICE_SERVICES = frozenset({"time-synchronization", "device-communication-control", "reinitialize-device"})
+
+
 @dataclass(frozen=True)
 class AuditRecord(_Plain):
     """One write or release, as the audit journal keeps it (append-only JSON lines)."""

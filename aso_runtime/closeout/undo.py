@@ -23,7 +23,7 @@ from aso_runtime.bacnet import BacnetClient, BacnetError, InvalidInput
 
 from .audit import AuditError, AuditJournal
 from .audited import Audited, audited_write, read_slot
-from .records import AuditRecord
+from .records import DEVICE_SERVICES, AuditRecord
 
 log = logging.getLogger("aso.runtime")
 
@@ -87,7 +87,8 @@ def last_undoable(records: Sequence[AuditRecord]) -> AuditRecord | None:
     """The newest successful write that is not an undo and has not been undone (`aso undo --last`)."""
     undone = undone_by(records)
     for record in reversed(records):
-        if record.outcome == "ok" and record.undoes is None and record.id not in undone:
+        if (record.outcome == "ok" and record.undoes is None and record.id not in undone
+                and record.property not in DEVICE_SERVICES):
             return record
     return None
 
@@ -149,6 +150,9 @@ async def check_undo(client: BacnetClient, record: AuditRecord, history: Sequenc
 
     Raises the runtime's errors when the slot cannot be read (the device does not answer).
     """
+    if record.property in DEVICE_SERVICES:
+        return _refused(record, f"audit {record.id} is a {record.property} sent to device {record.device}, not a "
+                                "write: send the opposite yourself (aso dcc / aso reinit / aso time-sync)")
     if record.outcome != "ok":
         return _refused(record, f"audit {record.id} is a write that failed ({record.outcome}): it changed nothing")
     if not record.before_known:
