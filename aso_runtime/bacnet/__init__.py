@@ -64,7 +64,7 @@ from .schedule import (
     write_exceptions,
 )
 from .session import default_address, open_client
-from .trend import TrendRecord, read_range
+from .trend import MultiTrendRecord, TrendRecord, logged_columns, read_range
 from .types import (
     CovChange,
     DeviceInfo,
@@ -94,6 +94,6 @@ __all__ = [
     "write_day", "write_exceptions",
     "BdtEntry", "FdtEntry", "device_communication_control", "read_bdt", "read_fdt", "reinitialize_device",
     "time_synchronize",
-    "read_range", "TrendRecord",
+    "read_range", "TrendRecord", "MultiTrendRecord", "logged_columns",
     "read_singly", "short_id", "value_kind", "who_has", "who_is", "who_is_router_to_network", "who_is_stream",
 ]

@@ -12,10 +12,15 @@ one APDU of the smaller of the client's and our max APDU, with more-items
 set when some had to be left out. It never segments: a client pages on.
 
 Speed: a bacpypes3 ``LogRecord`` costs ~100 us to encode. Each record is
-encoded ONCE, when it is logged, into its 22 octets (local date and time,
-a REAL or BOOLEAN datum, status flags), and an answer is those octets
-concatenated (``_Raw``), so a 10,000-record buffer is read in well under a
-second on loopback.
+encoded ONCE, when it is logged, into its octets (local date and time, the
+datum or data, status flags), and an answer is those octets concatenated
+(``_Raw``). The buffer is a list with a moving start, not a deque: a page
+from the middle of 10,000 records is a slice, where a deque walks to it.
+Only the records that fit in the answer are ever copied out.
+
+trend-log-multiple: :class:`ServedTrendLogMultiple` logs several values per
+record (BACnetLogMultipleRecord: timestamp and a list of REAL/BOOLEAN/NULL
+data, no status flags) and is read by the same service.
 """
 
 from __future__ import annotations
@@ -24,21 +29,21 @@ import struct
 import time
 import types
 from bisect import bisect_left, bisect_right
-from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from bacpypes3.apdu import ReadRangeACK, ReadRangeRequest, decode_max_apdu_length_accepted
 from bacpypes3.basetypes import ResultFlags
 from bacpypes3.constructeddata import Any as AnyData
-from bacpypes3.errors import ExecutionError, PropertyError, RejectException
+from bacpypes3.errors import ExecutionError, ParameterOutOfRange, PropertyError
 from bacpypes3.local.object import Object as LocalObject
-from bacpypes3.object import TrendLogObject
+from bacpypes3.object import TrendLogMultipleObject, TrendLogObject
 from bacpypes3.primitivedata import ObjectIdentifier, PropertyIdentifier, TagList, Unsigned
 
 from .served import Served
 
 LOG_BUFFER = int(PropertyIdentifier("log-buffer"))
+MIN_RECORD = 13  # octets of the shortest record we encode (timestamp and a null datum)
 ACK_OVERHEAD = 32  # octets of a ReadRange ack around its item data (header, ids, flags, count, first seq)
 
 # status-flags bits as a one-octet bit string of 4 bits: in-alarm, fault, overridden, out-of-service
@@ -51,19 +56,23 @@ class LogEntry:
 
     sequence: int
     epoch: float
-    value: float | bool | None
+    value: float | bool | None | tuple[float | bool | None, ...]
     status: int  # IN_ALARM | FAULT | OVERRIDDEN | OUT_OF_SERVICE
     data: bytes
 
 
-def encode_record(epoch: float, value: float | bool | None, status: int = 0) -> bytes:
-    """A BACnetLogRecord's octets: timestamp (local time), log-datum, status-flags."""
+def _timestamp(epoch: float) -> bytes:
+    """[0] BACnetDateTime in local time, to the hundredth."""
     t = time.localtime(epoch)
     hundredths = min(99, int(round((epoch % 1) * 100)))
-    out = bytearray(b"\x0e\xa4")
-    out += bytes((t.tm_year - 1900, t.tm_mon, t.tm_mday, t.tm_wday + 1))
-    out += b"\xb4" + bytes((t.tm_hour, t.tm_min, t.tm_sec, hundredths))
-    out += b"\x0f\x1e"
+    return bytes((0x0E, 0xA4, t.tm_year - 1900, t.tm_mon, t.tm_mday, t.tm_wday + 1,
+                  0xB4, t.tm_hour, t.tm_min, t.tm_sec, hundredths, 0x0F))
+
+
+def encode_record(epoch: float, value: float | bool | None, status: int = 0) -> bytes:
+    """A BACnetLogRecord's octets: timestamp (local time), log-datum, status-flags."""
+    out = bytearray(_timestamp(epoch))
+    out += b"\x1e"
     if value is None:
         out += b"\x78"  # [7] null
     elif isinstance(value, bool):
@@ -72,6 +81,21 @@ def encode_record(epoch: float, value: float | bool | None, status: int = 0) -> 
         out += b"\x2c" + struct.pack(">f", float(value))  # [2] real
     out += b"\x1f"
     out += b"\x2a\x04" + bytes(((status & 0x0F) << 4,))  # [2] status-flags: 4 bits used
+    return bytes(out)
+
+
+def encode_multiple_record(epoch: float, values: Sequence[float | bool | None]) -> bytes:
+    """A BACnetLogMultipleRecord's octets: timestamp (local time) and log-data, one datum per logged property."""
+    out = bytearray(_timestamp(epoch))
+    out += b"\x1e\x1e"  # [1] log-data: the choice [1] log-data (a list)
+    for value in values:
+        if value is None:
+            out += b"\x68"  # [6] null
+        elif isinstance(value, bool):
+            out += b"\x09" + bytes((int(value),))  # [0] boolean
+        else:
+            out += b"\x1c" + struct.pack(">f", float(value))  # [1] real
+    out += b"\x1f\x1f"
     return bytes(out)
 
 
@@ -87,28 +111,35 @@ class _Raw:
         return self
 
 
-class ServedTrendLog(Served, LocalObject, TrendLogObject):
-    """A trend log with a bounded buffer of records, read with ReadRange.
+class _LogBuffer:
+    """The bounded buffer of a served trend log (single or multiple), oldest first.
 
-    ``record(epoch, value, status)`` logs one record (ignored while disabled,
-    or when full with stop-when-full). record-count and total-record-count
-    follow the buffer; log-buffer itself answers a ReadProperty with
-    Error(property, read-access-denied): it is read with ReadRange.
-    A network write may change enable and description.
+    A list with a moving start (``_head``): appending is O(1) amortised, the
+    dropped oldest records are cut off in one slice once they are as many as
+    the buffer holds, and any record is reached by index in O(1).
     """
 
-    _network_writable = frozenset({"enable", "description"})
-
-    def __init__(self, **kwargs: Any) -> None:
-        size = int(kwargs.get("bufferSize", 10000))
-        self._entries: deque[LogEntry] = deque(maxlen=size)
+    def _init_buffer(self, size: int) -> None:
+        self._size = max(1, size)
+        self._list: list[LogEntry] = []
+        self._head = 0
         self._total = 0
-        self._source: Any = None  # the local object it logs (set by whoever polls it)
-        super().__init__(**kwargs)
+        self._source: Any = None  # what it logs (set by whoever polls it)
+
+    def _append(self, entry: LogEntry) -> None:
+        self._list.append(entry)
+        if len(self._list) - self._head > self._size:
+            self._head += 1
+            if self._head >= self._size:
+                del self._list[:self._head]
+                self._head = 0
+
+    def __len__(self) -> int:
+        return len(self._list) - self._head
 
     @property
     def source(self) -> Any:
-        """The local object whose present-value this log records (None if not set)."""
+        """What this log records: a local object, or for a trend-log-multiple a list of them (None if not set)."""
         return self._source
 
     def log_from(self, source: Any) -> None:
@@ -116,13 +147,20 @@ class ServedTrendLog(Served, LocalObject, TrendLogObject):
 
     def last_epoch(self) -> float | None:
         """Epoch seconds of the newest record, None when empty."""
-        return self._entries[-1].epoch if self._entries else None
+        return self._list[-1].epoch if len(self) else None
+
+    def entries(self) -> list[LogEntry]:
+        """The buffer, oldest first (plain data, for tests and the simulator)."""
+        return self._list[self._head:]
+
+    def _full(self) -> bool:
+        return bool(self.stopWhenFull) and len(self) >= self._size
 
     # ----- computed properties --------------------------------------------------------
 
     @property
     def recordCount(self) -> Unsigned:  # noqa: N802 (BACnet name)
-        return Unsigned(len(self._entries))
+        return Unsigned(len(self))
 
     @recordCount.setter
     def recordCount(self, value: Any) -> None:  # noqa: N802
@@ -155,74 +193,118 @@ class ServedTrendLog(Served, LocalObject, TrendLogObject):
     def propertyList(self, value: Any) -> None:  # noqa: N802
         pass
 
-    # ----- the buffer ---------------------------------------------------------------
+    # ----- what a ReadRange asks for --------------------------------------------------
 
-    def record(self, epoch: float, value: float | bool | None, status: int = 0) -> bool:
-        """Log one record now; False when not logged (disabled, or full and stop-when-full)."""
-        if not self.enable:
-            return False
-        if self.stopWhenFull and len(self._entries) == self._entries.maxlen:
-            return False
-        epoch = round(epoch, 2)  # the wire's resolution: a by-time reference compares with what was sent
-        self._total += 1
-        self._entries.append(LogEntry(self._total, epoch, value, status, encode_record(epoch, value, status)))
-        return True
-
-    def entries(self) -> list[LogEntry]:
-        """The buffer, oldest first (plain data, for tests and the simulator)."""
-        return list(self._entries)
-
-    def select(self, by: str, reference: Any, count: int) -> tuple[list[LogEntry], bool, bool]:
+    def select(self, by: str, reference: Any, count: int, limit: int | None = None) -> tuple[list[LogEntry], bool, bool]:
         """The records a ReadRange asks for: (records oldest first, includes oldest, includes newest).
 
         ``by`` is "position" (reference: 1-based index), "sequence" (a
         sequence number) or "time" (epoch seconds; records strictly after it
         for a positive count, strictly before for a negative one), or "all".
+        ``limit``: at most that many (the ones nearest the reference), the
+        flags then telling what the shortened answer includes.
         """
-        entries = self._entries
-        n = len(entries)
-        if by == "all" or n == 0:
-            start, stop = 0, n
-        elif by == "position":
-            if not 1 <= reference <= n:
-                return [], False, False
-            index = reference - 1
-            start, stop = (index, index + count) if count > 0 else (index + count + 1, index + 1)
-        elif by == "sequence":
-            first = entries[0].sequence
-            if count > 0:
-                low, high = reference, reference + count - 1
-            else:
-                low, high = reference + count + 1, reference
-            start, stop = max(low, first) - first, high - first + 1
-        else:  # time: the sequence numbers are consecutive, so the epochs are sorted
-            epochs = _EpochView(entries)
-            if count > 0:
-                start = bisect_right(epochs, reference)
-                stop = start + count
-            else:
-                stop = bisect_left(epochs, reference)
-                start = stop + count
+        start, stop = self._span(by, reference, count)
+        n = len(self)
         start, stop = max(0, start), min(n, stop)
         if start >= stop:
             return [], False, False
-        chosen = [entries[i] for i in range(start, stop)] if stop - start < n else list(entries)
-        return chosen, start == 0, stop == n
+        if limit is not None and stop - start > limit:
+            if count < 0:
+                start = stop - limit
+            else:
+                stop = start + limit
+        if start >= stop:
+            return [], False, False
+        head = self._head
+        return self._list[head + start:head + stop], start == 0, stop == n
+
+    def _span(self, by: str, reference: Any, count: int) -> tuple[int, int]:
+        n = len(self)
+        if by == "all" or n == 0:
+            return 0, n
+        if by == "position":
+            if not 1 <= reference <= n:
+                return 0, 0
+            index = reference - 1
+            return (index, index + count) if count > 0 else (index + count + 1, index + 1)
+        if by == "sequence":
+            first = self._list[self._head].sequence
+            low, high = (reference, reference + count - 1) if count > 0 else (reference + count + 1, reference)
+            return max(low, first) - first, high - first + 1
+        # time: records are logged in time order, so the epochs are sorted (bisect)
+        epochs = _EpochView(self._list, self._head)
+        if count > 0:
+            start = bisect_right(epochs, reference)
+            return start, start + count
+        stop = bisect_left(epochs, reference)
+        return stop + count, stop
 
 
 class _EpochView:
     """The buffer's epochs as a sequence for bisect, without copying them."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "head")
 
-    def __init__(self, entries: deque[LogEntry]) -> None:
-        self.entries = entries
+    def __init__(self, entries: list[LogEntry], head: int) -> None:
+        self.entries, self.head = entries, head
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.entries) - self.head
 
     def __getitem__(self, index: int) -> float:
-        return self.entries[index].epoch
+        return self.entries[self.head + index].epoch
+
+
+class ServedTrendLog(_LogBuffer, Served, LocalObject, TrendLogObject):
+    """A trend log with a bounded buffer of records, read with ReadRange.
+
+    ``record(epoch, value, status)`` logs one record (ignored while disabled,
+    or when full with stop-when-full). record-count and total-record-count
+    follow the buffer; log-buffer itself answers a ReadProperty with
+    Error(property, read-access-denied): it is read with ReadRange.
+    A network write may change enable and description.
+    """
+
+    _network_writable = frozenset({"enable", "description"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._init_buffer(int(kwargs.get("bufferSize", 10000)))
+        super().__init__(**kwargs)
+
+    def record(self, epoch: float, value: float | bool | None, status: int = 0) -> bool:
+        """Log one record now; False when not logged (disabled, or full and stop-when-full)."""
+        if not self.enable or self._full():
+            return False
+        epoch = round(epoch, 2)  # the wire's resolution: a by-time reference compares with what was sent
+        self._total += 1
+        self._append(LogEntry(self._total, epoch, value, status, encode_record(epoch, value, status)))
+        return True
+
+
+class ServedTrendLogMultiple(_LogBuffer, Served, LocalObject, TrendLogMultipleObject):
+    """A trend-log-multiple: several properties logged together, one record holding a value of each.
+
+    ``record(epoch, values)`` logs one record (a value per entry of
+    log-device-object-property, in that order); otherwise as
+    :class:`ServedTrendLog` (a LogEntry's ``value`` is then the tuple of values).
+    """
+
+    _network_writable = frozenset({"enable", "description"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._init_buffer(int(kwargs.get("bufferSize", 10000)))
+        super().__init__(**kwargs)
+
+    def record(self, epoch: float, values: Sequence[float | bool | None], status: int = 0) -> bool:
+        """Log one record now; False when not logged (disabled, or full and stop-when-full)."""
+        if not self.enable or self._full():
+            return False
+        epoch = round(epoch, 2)
+        values = tuple(values)
+        self._total += 1
+        self._append(LogEntry(self._total, epoch, values, status, encode_multiple_record(epoch, values)))
+        return True
 
 
 # ----- the service --------------------------------------------------------------------------
@@ -233,7 +315,7 @@ def _epoch_of(date_time: Any) -> float:
     year, month, day, _dow = date_time.date
     hour, minute, second, hundredth = date_time.time
     if 255 in (year, month, day, hour, minute, second):
-        raise RejectException("parameterOutOfRange")
+        raise ParameterOutOfRange()
     return time.mktime((year + 1900, month, day, hour, minute, second, 0, 0, -1)) + (
         0 if hundredth == 255 else hundredth / 100)
 
@@ -243,7 +325,7 @@ async def do_ReadRangeRequest(self: Any, apdu: ReadRangeRequest) -> None:  # noq
     obj = self.get_object_id(apdu.objectIdentifier)
     if obj is None:
         raise ExecutionError("object", "unknownObject")
-    if int(apdu.propertyIdentifier) != LOG_BUFFER or not isinstance(obj, ServedTrendLog):
+    if int(apdu.propertyIdentifier) != LOG_BUFFER or not isinstance(obj, _LogBuffer):
         if obj.get_property_type(apdu.propertyIdentifier) is None:
             raise ExecutionError("property", "unknownProperty")
         raise ExecutionError("services", "propertyIsNotAList")
@@ -261,17 +343,21 @@ async def do_ReadRangeRequest(self: Any, apdu: ReadRangeRequest) -> None:  # noq
         elif wanted.byTime is not None:
             by, reference, count = "time", _epoch_of(wanted.byTime.referenceTime), int(wanted.byTime.count)
     if count == 0:
-        raise RejectException("parameterOutOfRange")
-    chosen, has_oldest, has_newest = obj.select(by, reference, count or 0)
-
-    # As many as fit in one APDU; for a negative count, the ones nearest the reference.
+        raise ParameterOutOfRange()
+    # As many as fit in one APDU of the smaller max APDU; for a negative count, the ones nearest the reference.
     limit = min(decode_max_apdu_length_accepted(apdu.apduMaxResp), int(self.device_object.maxApduLengthAccepted))
     room = limit - ACK_OVERHEAD
-    fit = room // len(chosen[0].data) if chosen else 0  # every record of one log has the same size
+    chosen, has_oldest, has_newest = obj.select(by, reference, count or 0, room // MIN_RECORD + 1)
+    fit, used = 0, 0
+    for entry in (reversed(chosen) if count is not None and count < 0 else chosen):
+        used += len(entry.data)
+        if used > room:
+            break
+        fit += 1
     more = len(chosen) > fit
     if more:
         if count is not None and count < 0:
-            chosen, has_oldest = chosen[-fit:] if fit else [], False
+            chosen, has_oldest = chosen[len(chosen) - fit:], False
         else:
             chosen, has_newest = chosen[:fit], False
 
@@ -289,11 +375,11 @@ async def do_ReadRangeRequest(self: Any, apdu: ReadRangeRequest) -> None:  # noq
 
 
 def serves_trend_logs(app: Any) -> bool:
-    return any(isinstance(obj, ServedTrendLog) for obj in app.objectIdentifier.values())
+    return any(isinstance(obj, _LogBuffer) for obj in app.objectIdentifier.values())
 
 
 def enable_read_range(app: Any) -> Any:
-    """Answer (and claim) ReadRange on ``app`` if it serves a trend log; returns ``app``."""
+    """Answer (and claim) ReadRange on ``app`` if it serves a trend log or trend-log-multiple; returns ``app``."""
     if serves_trend_logs(app):
         app.do_ReadRangeRequest = types.MethodType(do_ReadRangeRequest, app)
     return app

@@ -24,7 +24,7 @@ from ..bacnet.errors import InvalidInput
 from . import points as p
 from .alarms import add_zone_alarm
 from .management import ManagedDevice
-from .trends import add_trend_log
+from .trends import add_trend_log, add_trend_log_multiple
 from .schedules import add_schedule
 
 AHU_INSTANCE = 1001
@@ -152,6 +152,8 @@ def vav(index: int, instance: int | None = None) -> DeviceSpec:
     a("reheat", p.analog_output(2, f"{name} Reheat Valve Command", "percent", 0.0, "Hot water reheat valve command"))
     a("occupancy", p.multistate_value(1, f"{name} Occupancy", OCCUPANCY_STATES, OCCUPIED, "Zone occupancy mode"))
     add_trend_log(pts, name, instance, "zone_temp")  # trend-log,1 of the zone temperature (trends.py)
+    if index == 0:  # trend-log-multiple,1 on the first VAV: zone temperature, airflow, damper together
+        add_trend_log_multiple(pts, name, instance, ("zone_temp", "airflow", "damper"))
     return DeviceSpec(
         instance, name, "vav", f"VAV box {name} with hot water reheat", list(pts.values()), pts,
         extra={"max_cfm": max_cfm, "min_cfm": 0.3 * max_cfm, "index": index},
