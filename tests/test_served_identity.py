@@ -9,7 +9,8 @@ router (loopback UDP, ports 48500-48599).
 from __future__ import annotations
 
 import pytest
-from bacpypes3.apdu import AcknowledgeAlarmRequest, GetAlarmSummaryRequest, GetEventInformationRequest
+from bacpypes3.apdu import (AcknowledgeAlarmRequest, GetAlarmSummaryRequest, GetEnrollmentSummaryRequest,
+                            GetEventInformationRequest)
 from bacpypes3.basetypes import TimeStamp
 from bacpypes3.apdu import (
     AbortPDU,
@@ -148,6 +149,7 @@ def requests_for(address: str, device: ObjectIdentifier, cov_object: ObjectIdent
         # Alarm services (the first VAV): an object that does not exist is refused with an Error.
         "get-event-information": GetEventInformationRequest(destination=to),
         "get-alarm-summary": addressed(GetAlarmSummaryRequest(), to),  # no fields: destination= is dropped
+        "get-enrollment-summary": GetEnrollmentSummaryRequest(acknowledgmentFilter="all", destination=to),
         "acknowledge-alarm": AcknowledgeAlarmRequest(
             acknowledgingProcessIdentifier=33, eventObjectIdentifier=ObjectIdentifier("analog-value,4194302"),
             eventStateAcknowledged="offnormal", timeStamp=TimeStamp.as_time(), acknowledgmentSource="reviewed",
@@ -323,7 +325,7 @@ async def test_each_kind_of_simulated_device_says_what_it_is_and_claims_what_it_
     claimed = CLAIMED | SIM_MANAGEMENT
     claimed = claimed - {"read-property-multiple"} if instance == 4001 else claimed
     if instance == 2001:  # the first VAV serves the zone high-limit alarm (sim/alarms.py)
-        claimed = claimed | {"get-event-information", "get-alarm-summary", "acknowledge-alarm"}
+        claimed = claimed | {"get-event-information", "get-alarm-summary", "get-enrollment-summary", "acknowledge-alarm"}
     if instance in (2001, 4001):  # VAVs and the meter serve trend logs, read with ReadRange (sim/trends.py)
         claimed = claimed | {"read-range"}
     assert_claims_hold(found, claimed=claimed)

@@ -12,6 +12,8 @@ them imports bacpypes3). Plain data crosses the boundary: object ids as
 
 from .addresses import DEVICE_FORMS, device_address
 from .alarms import EventNotice, EventSummary, acknowledge_alarm, get_alarm_summary, get_event_information, listen_for_events
+from .alarms import get_enrollment_summary
+from .recipients import Enrollment, RecipientEntry, RecipientsRefused, add_this_client, read_recipients, remove_entry
 from .client import BacnetClient, check_priority
 from .priority import Priority, life_safety_confirmed, parse_priority, priority_name
 from .cov import CovSubscription
@@ -80,6 +82,8 @@ from .values import is_null, property_shape
 
 __all__ = [
     "EventNotice", "EventSummary", "acknowledge_alarm", "get_alarm_summary", "get_event_information", "listen_for_events",
+    "get_enrollment_summary", "Enrollment", "RecipientEntry", "RecipientsRefused", "add_this_client",
+    "read_recipients", "remove_entry",
     "BacnetAbort", "BacnetClient", "BacnetError", "BacnetReject", "BacnetRemoteError", "BacnetTimeout",
     "CounterPoint", "Cov", "CovChange", "CovSubscription", "DEVICE_FORMS", "DeviceDiscovery", "DeviceInfo",
     "EnablePoint", "InvalidInput", "LocalDevice", "LocalNetworkError", "MAX_INSTANCE", "ObjectHolder", "ObjectId",

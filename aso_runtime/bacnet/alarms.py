@@ -2,7 +2,8 @@
 
 - :func:`get_event_information` lists a device's active and unacknowledged
   events with GetEventInformation (following more-events), falling back to
-  GetAlarmSummary for a device that does not implement it.
+  GetAlarmSummary, then GetEnrollmentSummary, for a device that does not
+  implement it (``EventSummary.source`` says which answered).
 - :func:`acknowledge_alarm` sends AcknowledgeAlarm for one transition.
 - :func:`listen_for_events` makes our application a recipient: confirmed and
   unconfirmed EventNotifications are handed to a callback as
@@ -30,6 +31,8 @@ from bacpypes3.apdu import (
     ConfirmedEventNotificationRequest,
     GetAlarmSummaryACK,
     GetAlarmSummaryRequest,
+    GetEnrollmentSummaryACK,
+    GetEnrollmentSummaryRequest,
     GetEventInformationACK,
     GetEventInformationRequest,
     SimpleAckPDU,
@@ -39,6 +42,7 @@ from bacpypes3.basetypes import (
     DateTime,
     EventState,
     GetAlarmSummaryAlarmSummary,
+    GetEnrollmentSummaryEnrollmentSummary,
     TimeStamp,
 )
 from bacpypes3.constructeddata import SequenceOf
@@ -55,6 +59,9 @@ log = logging.getLogger("aso.bacnet")
 # bytes, and its list is a required element), so the answer was dropped and the request timed
 # out. An empty list is the normal answer: let it decode (as None, read as no alarms).
 GetAlarmSummaryACK._elements["listOfAlarmSummaries"] = SequenceOf(GetAlarmSummaryAlarmSummary, _optional=True)
+# The same for an empty GetEnrollmentSummary-ACK.
+GetEnrollmentSummaryACK._elements["listOfEnrollmentSummaries"] = SequenceOf(
+    GetEnrollmentSummaryEnrollmentSummary, _optional=True)
 
 TRANSITIONS = ("to-offnormal", "to-fault", "to-normal")
 EVENT_STATES = ("normal", "fault", "offnormal", "high-limit", "low-limit", "life-safety-alarm")
@@ -74,7 +81,10 @@ class EventSummary:
     three transitions' time stamps (text, see the module docstring);
     ``priorities`` the three notification priorities. From GetAlarmSummary
     (``source="get-alarm-summary"``) time stamps, notify type and
-    priorities are unknown (None).
+    priorities are unknown (None). GetEnrollmentSummary
+    (``source="get-enrollment-summary"``) gives one priority (of the
+    present state) and says only whether *some* transition is
+    unacknowledged: it is shown against the present state's transition.
     """
 
     device: str
@@ -84,8 +94,10 @@ class EventSummary:
     time_stamps: list[str | None] | None = None
     notify_type: str | None = None
     event_enable: dict[str, bool] | None = None
-    priorities: list[int] | None = None
+    priorities: list[int | None] | None = None
     source: str = "get-event-information"
+    event_type: str | None = None  # GetEnrollmentSummary only
+    notification_class: int | None = None  # GetEnrollmentSummary only
 
     @property
     def unacknowledged(self) -> list[str]:
@@ -102,7 +114,8 @@ class EventSummary:
         return {"device": self.device, "object": self.object_id, "event_state": self.event_state,
                 "acked_transitions": dict(self.acked_transitions), "time_stamps": self.time_stamps,
                 "notify_type": self.notify_type, "event_enable": self.event_enable,
-                "priorities": self.priorities, "source": self.source}
+                "priorities": self.priorities, "source": self.source, "event_type": self.event_type,
+                "notification_class": self.notification_class}
 
 
 @dataclass(frozen=True)
@@ -208,8 +221,8 @@ async def get_event_information(client: BacnetClient, device: Device, *,
 
     GetEventInformation, following more-events; a device that refuses it
     (Reject unrecognized-service, or an Error saying it is not supported)
-    is asked GetAlarmSummary instead. Raises BacnetTimeout, BacnetReject /
-    BacnetRemoteError when both are refused.
+    is asked GetAlarmSummary, then GetEnrollmentSummary. Raises
+    BacnetTimeout, BacnetReject / BacnetRemoteError when all three are refused.
     """
     address, name = await client.resolve(device)
     summaries: list[EventSummary] = []
@@ -243,7 +256,17 @@ async def get_event_information(client: BacnetClient, device: Device, *,
         if summaries or reason not in _NOT_IMPLEMENTED:
             raise
         log.info("%s: no GetEventInformation (%s); asking GetAlarmSummary", name, reason)
-    return await get_alarm_summary(client, device, timeout=timeout)
+    try:
+        return await get_alarm_summary(client, device, timeout=timeout)
+    except (BacnetReject, BacnetRemoteError) as exc:
+        if _refusal(exc) not in _NOT_IMPLEMENTED:
+            raise
+        log.info("%s: no GetAlarmSummary (%s); asking GetEnrollmentSummary", name, _refusal(exc))
+    return await get_enrollment_summary(client, device, timeout=timeout)
+
+
+def _refusal(exc: BaseException) -> str | None:
+    return getattr(exc, "reason", None) or getattr(exc, "error_code", None)
 
 
 async def get_alarm_summary(client: BacnetClient, device: Device, *, timeout: float | None = None) -> list[EventSummary]:
@@ -257,6 +280,48 @@ async def get_alarm_summary(client: BacnetClient, device: Device, *, timeout: fl
     return [EventSummary(device=name, object_id=_oid_text(item.objectIdentifier), event_state=_state(item.alarmState),
                          acked_transitions=_bits(item.acknowledgedTransitions), source="get-alarm-summary")
             for item in ack.listOfAlarmSummaries or []]
+
+
+async def get_enrollment_summary(client: BacnetClient, device: Device, *,
+                                 timeout: float | None = None) -> list[EventSummary]:
+    """Active and unacknowledged event enrollments with GetEnrollmentSummary (the last resort).
+
+    Two requests: every active enrollment, then every one with an
+    unacknowledged transition (an acknowledged return to normal is left
+    out, as by the other two services). Raises BacnetTimeout,
+    BacnetReject / BacnetRemoteError when refused.
+    """
+    address, name = await client.resolve(device)
+
+    async def ask(acknowledgment: str, event_state: str | None) -> list[Any]:
+        request = GetEnrollmentSummaryRequest(acknowledgmentFilter=acknowledgment)
+        if event_state is not None:
+            request.eventStateFilter = event_state
+        request.pduDestination = address
+        ack = await client._call(f"{name} get-enrollment-summary", address,
+                                 lambda: client.app.request(request), timeout)
+        if not isinstance(ack, GetEnrollmentSummaryACK):
+            raise BacnetError(f"{name}: unexpected answer {type(ack).__name__} to GetEnrollmentSummary")
+        return list(ack.listOfEnrollmentSummaries or [])
+
+    not_acked = {_oid_text(item.objectIdentifier): item for item in await ask("notAcked", None)}
+    items = {_oid_text(item.objectIdentifier): item for item in await ask("all", "active")}
+    unacked = set(not_acked)
+    for object_id, item in not_acked.items():
+        items.setdefault(object_id, item)
+    summaries = []
+    for object_id, item in sorted(items.items()):
+        state = _state(item.eventState)
+        acked = {t: True for t in TRANSITIONS}
+        if object_id in unacked:
+            acked[TRANSITIONS[transition_index(state)]] = False
+        priorities = [None, None, None]
+        priorities[transition_index(state)] = int(item.priority)
+        summaries.append(EventSummary(
+            device=name, object_id=object_id, event_state=state, acked_transitions=acked,
+            priorities=priorities, source="get-enrollment-summary", event_type=str(item.eventType),
+            notification_class=int(item.notificationClass) if item.notificationClass is not None else None))
+    return summaries
 
 
 def _oid_text(oid: Any) -> str:

@@ -1,4 +1,4 @@
-"""Serving alarms: GetEventInformation, GetAlarmSummary and AcknowledgeAlarm.
+"""Serving alarms: GetEventInformation, GetAlarmSummary, GetEnrollmentSummary and AcknowledgeAlarm.
 
 bacpypes3 0.0.110 runs intrinsic event algorithms on local objects and
 sends the event notifications, but answers none of the alarm services.
@@ -21,6 +21,8 @@ from bacpypes3.apdu import (
     AcknowledgeAlarmRequest,
     GetAlarmSummaryACK,
     GetAlarmSummaryRequest,
+    GetEnrollmentSummaryACK,
+    GetEnrollmentSummaryRequest,
     GetEventInformationACK,
     GetEventInformationRequest,
     SimpleAckPDU,
@@ -28,7 +30,9 @@ from bacpypes3.apdu import (
 from bacpypes3.basetypes import (
     EventState,
     EventTransitionBits,
+    EventType,
     GetAlarmSummaryAlarmSummary,
+    GetEnrollmentSummaryEnrollmentSummary,
     GetEventInformationEventSummary,
     NotifyType,
 )
@@ -95,6 +99,51 @@ async def do_GetAlarmSummaryRequest(self: Any, apdu: GetAlarmSummaryRequest) -> 
     await self.response(GetAlarmSummaryACK(listOfAlarmSummaries=summaries, context=apdu))
 
 
+def _enrolled(obj: Any, apdu: GetEnrollmentSummaryRequest) -> bool:
+    """Whether ``obj`` passes the request's filters (clause 13.11.1; the enrollment filter is not applied)."""
+    acked = list(obj.ackedTransitions)
+    ack_filter = int(apdu.acknowledgmentFilter)  # all 0, acked 1, not-acked 2
+    if (ack_filter == 1 and not all(acked)) or (ack_filter == 2 and all(acked)):
+        return False
+    state = EventState(obj.eventState)
+    wanted = apdu.eventStateFilter
+    if wanted is not None:
+        wanted = int(wanted)  # offnormal 0, fault 1, normal 2, all 3, active 4
+        is_normal, is_fault = state == EventState.normal, state == EventState.fault
+        if ((wanted == 0 and (is_normal or is_fault)) or (wanted == 1 and not is_fault)
+                or (wanted == 2 and not is_normal) or (wanted == 4 and is_normal)):
+            return False
+    if apdu.eventTypeFilter is not None and EventType(apdu.eventTypeFilter) != _event_type(obj):
+        return False
+    nc = obj._notification_class_object
+    if apdu.notificationClassFilter is not None and int(obj.notificationClass) != int(apdu.notificationClassFilter):
+        return False
+    if apdu.priorityFilter is not None:
+        priority = _priority(obj, nc)
+        if not int(apdu.priorityFilter.minPriority) <= priority <= int(apdu.priorityFilter.maxPriority):
+            return False
+    return True
+
+
+def _event_type(obj: Any) -> Any:
+    return EventType(obj._event_algorithm.event_type)
+
+
+def _priority(obj: Any, nc: Any) -> int:
+    # The priority of the transition into the present state (255, the lowest, without a class).
+    return int(nc.priority[transition_index(obj.eventState)]) if nc is not None else 255
+
+
+async def do_GetEnrollmentSummaryRequest(self: Any, apdu: GetEnrollmentSummaryRequest) -> None:
+    summaries = [
+        GetEnrollmentSummaryEnrollmentSummary(
+            objectIdentifier=obj.objectIdentifier, eventType=_event_type(obj), eventState=obj.eventState,
+            priority=_priority(obj, obj._notification_class_object), notificationClass=obj.notificationClass)
+        for obj in event_objects(self) if _enrolled(obj, apdu)
+    ]
+    await self.response(GetEnrollmentSummaryACK(listOfEnrollmentSummaries=summaries, context=apdu))
+
+
 async def do_AcknowledgeAlarmRequest(self: Any, apdu: AcknowledgeAlarmRequest) -> None:
     obj = self.get_object_id(apdu.eventObjectIdentifier)
     if obj is None:
@@ -117,6 +166,7 @@ async def do_AcknowledgeAlarmRequest(self: Any, apdu: AcknowledgeAlarmRequest) -
 def enable_event_services(app: Any) -> Any:
     """Answer (and claim) the alarm services on ``app`` if it serves event-reporting objects; returns ``app``."""
     if event_objects(app):
-        for handler in (do_GetEventInformationRequest, do_GetAlarmSummaryRequest, do_AcknowledgeAlarmRequest):
+        for handler in (do_GetEventInformationRequest, do_GetAlarmSummaryRequest, do_GetEnrollmentSummaryRequest,
+                        do_AcknowledgeAlarmRequest):
             setattr(app, handler.__name__, types.MethodType(handler, app))
     return app

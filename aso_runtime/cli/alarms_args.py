@@ -9,11 +9,12 @@ examples:
   aso alarms                                 every device found by Who-Is: active and unacknowledged events
   aso alarms 2001 2002 --json                two devices, as JSON
 
-GetEventInformation, or GetAlarmSummary for a device without it (then no
-time stamps or priorities). Site-wide, devices that serve no alarm
-services are skipped quietly.
+GetEventInformation (GEI); for a device without it GetAlarmSummary (GAS: no
+time stamps or priorities), then GetEnrollmentSummary (GES: the present
+state's priority only). The Via column says which answered. Site-wide,
+devices that serve no alarm services are skipped quietly.
 json: {"events": [{"device", "object", "event_state", "acked_transitions", "time_stamps", "notify_type",
-  "event_enable", "priorities", "source"}], "count", "devices", "errors"}
+  "event_enable", "priorities", "source", "event_type", "notification_class"}], "count", "devices", "errors"}
 """
 
 ACK_EPILOG = """\

@@ -24,7 +24,9 @@ from aso_runtime.verbs.words import device_arg
 
 from .context import Context
 
-COLUMNS = ["Device", "Object", "State", "Unacked", "Since", "Notify", "Priority"]
+COLUMNS = ["Device", "Object", "State", "Unacked", "Since", "Notify", "Priority", "Via"]
+# Which service answered: GetEventInformation, or the fallbacks GetAlarmSummary / GetEnrollmentSummary.
+SERVICE_ABBREVIATIONS = {"get-event-information": "GEI", "get-alarm-summary": "GAS", "get-enrollment-summary": "GES"}
 NOT_SUPPORTED = ("unrecognized-service", "service-request-denied", "optional-functionality-not-supported")
 
 
@@ -36,7 +38,8 @@ def _device(text: str) -> int | str:
 def _row(event: EventSummary) -> list[str]:
     priority = event.priorities[0] if event.priorities and event.event_state != "normal" else None
     return [event.device, event.object_id, event.event_state, ", ".join(event.unacknowledged) or "-",
-            event.active_time_stamp or "-", event.notify_type or "-", "-" if priority is None else str(priority)]
+            event.active_time_stamp or "-", event.notify_type or "-", "-" if priority is None else str(priority),
+            SERVICE_ABBREVIATIONS.get(event.source, event.source)]
 
 
 async def cmd_alarms(ctx: Context) -> int:

@@ -103,9 +103,15 @@ class SimAnalogInputAlarm(Served, AnalogInputObjectIR):
 
 
 class SimNotificationClass(Served, LocalObject, NotificationClassObject):
-    """A notification class: priorities, ack-required and the recipient list."""
+    """A notification class: priorities, ack-required and the recipient list (writable, as on most
+    controllers: a workstation adds itself; :func:`lock_recipients` makes it refuse, as some do)."""
 
-    _network_writable = frozenset({"description"})
+    _network_writable = frozenset({"description", "recipientList"})
+
+
+def lock_recipients(nc: SimNotificationClass) -> None:
+    """Refuse network writes to this class's recipient list (write-access-denied), as locked controllers do."""
+    nc._network_writable = frozenset({"description"})
 
 
 def notification_class(instance: int, name: str, recipients: list[Destination] | None = None) -> SimNotificationClass:
