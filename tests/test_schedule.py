@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from aso_runtime.bacnet import (
+    BacnetError,
     BacnetRemoteError,
     InvalidInput,
     open_client,
@@ -31,6 +33,13 @@ from aso_runtime.bacnet import (
     write_exceptions,
 )
 from aso_runtime.bacnet.local import drop_virtual_network
+from aso_runtime.bacnet.schedule_edit import (
+    add_calendar_entry,
+    add_exception,
+    drop_calendar_entry,
+    drop_exception,
+)
+from aso_runtime.bacnet.schedule_text import calendar_entry_text, parse_calendar_entry
 from aso_runtime.sim import SimulatedBuilding
 
 try:
@@ -133,6 +142,71 @@ async def test_write_the_exceptions_and_read_them_back(site):
         await write_exceptions(client, AHU, SCHEDULE, [{**closed, "priority": 17}])
 
 
+@pytest.mark.parametrize("text,shown", [
+    ("2026-12-25", "2026-12-25"), ("*-07-04", "*-07-04"), ("2026-odd-last", "2026-odd-last"),
+    ("*-*-* sunday", "*-*-* Sun"), ("2026-12-24..2027-01-02", "2026-12-24..2027-01-02"),
+    ("week-n-day 11, 4, thu", "week-n-day month 11, 4th week, Thu"),
+    ("week-n-day month 5, last 7 days, Mon", "week-n-day month 5, last 7 days, Mon"),
+    ("week-n-day *, last, fri", "week-n-day any month, last 7 days, Fri"),
+])
+def test_a_period_typed_reads_back_as_shown_and_the_shown_text_types_back(text, shown):
+    assert calendar_entry_text(parse_calendar_entry(text)) == shown
+    assert calendar_entry_text(parse_calendar_entry(shown)) == shown
+
+
+@pytest.mark.parametrize("text,message", [
+    ("2026-02-30", "no such day"), ("2026-13-01", "month must be 1..12"), ("25.12.2026", "expected YYYY-MM-DD"),
+    ("2027-01-02..2026-12-24", "ends before it starts"), ("week-n-day 11, 4", "MONTH, WEEK, DAY"),
+    ("week-n-day 11, 10, thu", "not a week"), ("*-*-* funday", "not a day of the week"),
+])
+def test_a_bad_period_is_refused_in_one_line(text, message):
+    with pytest.raises(InvalidInput, match=message):
+        parse_calendar_entry(text)
+
+
+async def test_add_and_drop_one_exception_leaving_the_others_as_the_device_sent_them(site):
+    _, client = site
+    raw_before = await client.read(AHU, SCHEDULE, "exception-schedule")
+    after = await add_exception(client, AHU, SCHEDULE, "week-n-day 11, 4, fri", [("00:00", "inactive")], 8)
+    after = await add_exception(client, AHU, SCHEDULE, "2026-12-24..2026-12-26", [("09:00", "active")], 3)
+    assert [(e.period, e.priority) for e in after.exceptions] == [
+        ("calendar,1", 10), ("2026-12-31", 5), ("week-n-day month 11, 4th week, Fri", 8),
+        ("2026-12-24..2026-12-26", 3)]
+    raw = await client.read(AHU, SCHEDULE, "exception-schedule")  # an independent, generic read
+    assert raw[:2] == raw_before and len(raw) == 4 and raw[3]["eventPriority"] == 3
+
+    dropped = await drop_exception(client, AHU, SCHEDULE, 2, expected=after.exceptions[1])
+    assert [e.period for e in dropped.exceptions] == ["calendar,1", "week-n-day month 11, 4th week, Fri",
+                                                      "2026-12-24..2026-12-26"]
+    raw = await client.read(AHU, SCHEDULE, "exception-schedule")
+    assert raw[0] == raw_before[0] and len(raw) == 3
+
+
+async def test_a_drop_is_refused_when_the_exception_changed_or_is_not_there(site):
+    _, client = site
+    schedule = await read_schedule(client, AHU, SCHEDULE)
+    with pytest.raises(BacnetError, match="changed since it was read"):
+        await drop_exception(client, AHU, SCHEDULE, 1, expected=schedule.exceptions[1])  # #1 is the holiday one
+    with pytest.raises(InvalidInput, match=r"no such entry \(1..2\)"):
+        await drop_exception(client, AHU, SCHEDULE, 3)
+    with pytest.raises(InvalidInput, match="outside 1..16"):
+        await add_exception(client, AHU, SCHEDULE, "2026-12-01", [("00:00", "inactive")], 0)
+    assert (await read_schedule(client, AHU, SCHEDULE)).exceptions == schedule.exceptions
+
+
+async def test_add_and_drop_a_calendar_date(site):
+    _, client = site
+    after = await add_calendar_entry(client, AHU, CALENDAR, "week-n-day 5, last, mon")
+    assert after.dates[-1] == "week-n-day month 5, last 7 days, Mon" and len(after.dates) == 4
+    with pytest.raises(BacnetError, match="changed since it was read"):
+        await drop_calendar_entry(client, AHU, CALENDAR, 4, expected="*-12-25")
+    after = await drop_calendar_entry(client, AHU, CALENDAR, 1, expected="*-12-25")
+    assert after.dates == ["2026-12-24..2027-01-02", "week-n-day month 11, 4th week, Thu",
+                           "week-n-day month 5, last 7 days, Mon"]
+    raw = await client.read(AHU, CALENDAR, "date-list")  # an independent, generic read
+    assert len(raw) == 3
+
+
 async def test_writes_only_where_a_controller_allows_them(site):
     _, client = site
     with pytest.raises(BacnetRemoteError, match="write-access-denied"):
@@ -182,9 +256,38 @@ async def test_an_edited_day_and_an_operator_override_take_effect(site):
     assert await client.read(AHU, OCCUPIED_POINT) == "active"
 
 
+async def test_an_exception_for_today_takes_over_and_dropping_it_gives_the_week_back(site):
+    building, client = site
+    sunday_morning = datetime(2026, 11, 29, 10, 0)  # Sunday: no entries, unoccupied
+    at(building, sunday_morning)
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"
+    after = await add_exception(client, AHU, SCHEDULE, "2026-11-29", [("09:00", "active"), ("12:00", "inactive")], 12)
+    at(building, sunday_morning)
+    assert await client.read(AHU, SCHEDULE) == 1 and await client.read(AHU, OCCUPIED_POINT) == "active"
+    at(building, datetime(2026, 11, 29, 12, 30))
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"
+    await drop_exception(client, AHU, SCHEDULE, 3, expected=after.exceptions[2])
+    at(building, sunday_morning)
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"
+
+
+async def test_a_date_added_to_the_calendar_makes_it_a_holiday(site):
+    building, client = site
+    monday = datetime(2026, 11, 23, 10, 0)
+    at(building, monday)
+    assert await client.read(AHU, OCCUPIED_POINT) == "active" and await client.read(AHU, CALENDAR) is False
+    await add_calendar_entry(client, AHU, CALENDAR, "2026-11-23")
+    at(building, monday)
+    assert await client.read(AHU, CALENDAR) is True
+    assert await client.read(AHU, OCCUPIED_POINT) == "inactive"  # the holiday exception (priority 10)
+    await drop_calendar_entry(client, AHU, CALENDAR, 4, expected="2026-11-23")
+    at(building, monday)
+    assert await client.read(AHU, OCCUPIED_POINT) == "active" and await client.read(AHU, CALENDAR) is False
+
+
 # ----- the CLI against `aso sim` on loopback ----------------------------------------------------
 
-SIM_PORTS = range(48060, 48070, 2)  # the simulator; its suggested client takes port + 1
+SIM_PORTS = range(50200, 50210, 2)  # the simulator; its suggested client takes port + 1
 
 
 def _env() -> dict[str, str]:
@@ -253,3 +356,43 @@ def test_cli_shows_the_calendar(sim_command):
     assert doc["dates"] == ["*-12-25", "2026-12-24..2027-01-02", "week-n-day month 11, 4th week, Thu"]
     shown = aso(sim_command, "calendar", "1001", "calendar,1")
     assert shown.returncode == 0 and "AHU-1 Holidays" in shown.stdout and "*-12-25" in shown.stdout
+
+
+def test_cli_adds_and_drops_an_exception(sim_command):
+    schedule = ["schedule", "1001", "schedule,1"]
+    refused = aso(sim_command, *schedule, "--add-exception", "2026-12-24..2026-12-26", "00:00=inactive", stdin="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr  # no terminal: nothing written
+    bad = aso(sim_command, *schedule, "--add-exception", "2026-02-30", "00:00=inactive", "--yes")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "aso: error: exception period: date '2026-02-30': there is no such day"
+    count = len(json.loads(aso(sim_command, "--json", *schedule).stdout)["exceptions"])
+
+    added = aso(sim_command, *schedule, "--add-exception", "2026-12-24..2026-12-26", "00:00=inactive",
+                "--priority", "8", "--yes")
+    assert added.returncode == 0, added.stderr
+    assert f"added exception #{count + 1}" in added.stdout and "2026-12-24..2026-12-26 at priority 8" in added.stdout
+    shown = aso(sim_command, *schedule)
+    assert re.search(rf"^{count + 1} +8 +2026-12-24\.\.2026-12-26 +00:00=inactive$", shown.stdout, re.MULTILINE)
+    doc = json.loads(aso(sim_command, "--json", *schedule).stdout)
+    assert doc["exceptions"][-1] == {"period": "2026-12-24..2026-12-26", "calendar": None,
+                                     "entries": [["00:00", "inactive"]], "priority": 8}
+
+    missing = aso(sim_command, *schedule, "--drop-exception", str(count + 5), "--yes")
+    assert missing.returncode == 2 and f"no exception #{count + 5}" in missing.stderr
+    dropped = aso(sim_command, "--json", *schedule, "--drop-exception", str(count + 1), "--yes")
+    assert dropped.returncode == 0, dropped.stderr
+    assert len(json.loads(dropped.stdout)["exceptions"]) == count  # the schedule as read back
+
+
+def test_cli_adds_and_drops_a_calendar_date(sim_command):
+    calendar = ["calendar", "1001", "calendar,1"]
+    refused = aso(sim_command, *calendar, "--add", "2027-04-05", stdin="")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    added = aso(sim_command, *calendar, "--add", "week-n-day 5, last, mon", "--yes")
+    assert added.returncode == 0, added.stderr
+    assert "added date #4 (week-n-day month 5, last 7 days, Mon)" in added.stdout
+    assert re.search(r"^4 +week-n-day month 5, last 7 days, Mon$", aso(sim_command, *calendar).stdout, re.MULTILINE)
+    dropped = aso(sim_command, "--json", *calendar, "--drop", "4", "--yes")
+    assert dropped.returncode == 0, dropped.stderr
+    assert json.loads(dropped.stdout)["dates"] == ["*-12-25", "2026-12-24..2027-01-02",
+                                                   "week-n-day month 11, 4th week, Thu"]

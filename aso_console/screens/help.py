@@ -37,7 +37,7 @@ HELP = """\
 | r / f / g / d | overrides | sweep the site again / filter (`1001 p8 p1-15 aso console cli device unknown oos >1h` and words) / sort by device, priority, holder, age / show the programs' own slots at 16 |
 | space / a / x | overrides | select a row / every row shown / release the selection (each read back; an out-of-service point goes back in service) |
 | c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
-| s | inspector (schedule object) | the week grid and exceptions; e edits a day (confirmed, read back) |
+| s | inspector (schedule object) | the week grid and exceptions; e edits a day, a adds an exception, d drops the one under the cursor (each confirmed, read back) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
 | a | runner | log of all ASOs (select a row for one ASO's log) |

@@ -1,39 +1,45 @@
-"""A schedule object as a week grid (days x times) with its exceptions; edit a day behind a confirmation.
+"""A schedule object as a week grid (days x times) with its exceptions; edit them behind a confirmation.
 
 Opened with ``s`` from the object inspector on a schedule object. The grid
 has one row per time any day changes; a cell holds the value set at that
-time on that day. ``e`` edits a day: typed as ``DAY HH:MM=VALUE,...``,
-confirmed, written, then read back (the grid shows what the device holds).
+time on that day. Below it, the exceptions in the device's order (# is
+the exception-schedule array index, as ``aso schedule`` numbers them).
+``e`` edits a day (typed as ``DAY HH:MM=VALUE,...``), ``a`` adds an
+exception (period, entries, priority), ``d`` drops the exception under the
+cursor; each is confirmed naming the device and object, written, then read
+back (the view shows what the device holds).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from aso_runtime.bacnet import (
     DAYS,
     BacnetClient,
+    BacnetError,
     DeviceInfo,
     InvalidInput,
     Schedule,
     parse_day,
     parse_entries,
     read_schedule,
+    schedule_edit,
     write_day,
 )
+from aso_runtime.bacnet.schedule_edit import entries_text, exception_text, value_text
+from aso_runtime.bacnet.schedule_text import parse_period
 
 from ..messages import ReportsFailedWork
 from ..widgets.key_bar import KeyBar
 from .confirm import ConfirmScreen
 from .dialog import Dialog
-
-
-def value_text(value: object) -> str:
-    return "default" if value is None else str(value)
 
 
 def grid_rows(schedule: Schedule) -> list[list[str]]:
@@ -43,19 +49,46 @@ def grid_rows(schedule: Schedule) -> list[list[str]]:
             for when in times]
 
 
-class DayEditScreen(Dialog["tuple[int, list] | None"]):
-    """Ask for ``DAY HH:MM=VALUE,...``; returns (day 0..6, entries) or None."""
+class ScheduleDialog(Dialog["tuple | None"]):
+    """A small form over the schedule view: Enter moves to the next field, in the last checks them all.
+
+    What is wrong shows in one line under the fields; nothing is sent from here.
+    """
 
     DEFAULT_CSS = """
-    DayEditScreen { align: center middle; }
-    DayEditScreen > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
-    DayEditScreen #error { color: $error; }
+    ScheduleDialog { align: center middle; }
+    ScheduleDialog > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    ScheduleDialog Label { width: 100%; }
+    ScheduleDialog Horizontal { height: auto; }
+    ScheduleDialog Horizontal > Label { width: 10; padding-top: 1; }
+    ScheduleDialog #error { color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="schedule_edit.cancel")]
 
     def __init__(self, schedule: Schedule) -> None:
         super().__init__()
         self.schedule = schedule
+
+    def answer(self) -> tuple:
+        """The parsed fields; raises InvalidInput with what to fix."""
+        raise NotImplementedError
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input is not list(self.query(Input))[-1]:
+            self.focus_next()
+            return
+        try:
+            self.dismiss(self.answer())
+        except InvalidInput as exc:
+            self.query_one("#error", Label).update(str(exc))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DayEditScreen(ScheduleDialog):
+    """Ask for ``DAY HH:MM=VALUE,...``; returns (day 0..6, entries) or None."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -64,16 +97,34 @@ class DayEditScreen(Dialog["tuple[int, list] | None"]):
             yield Input(id="day-entries", placeholder="DAY HH:MM=VALUE,...")
             yield Label("", id="error")
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        day_text, _, entries_text = event.value.strip().partition(" ")
-        try:
-            self.dismiss((parse_day(day_text), parse_entries(entries_text)))
-        except InvalidInput as exc:
-            self.query_one("#error", Label).update(str(exc))
+    def answer(self) -> tuple[int, list]:
+        day_text, _, entries = self.query_one("#day-entries", Input).value.strip().partition(" ")
+        return parse_day(day_text), parse_entries(entries)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+
+class ExceptionAddScreen(ScheduleDialog):
+    """Ask for an exception's period, entries and event priority; returns (period, entries, priority) or None."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Add an exception to {self.schedule.name} ({self.schedule.kind} values, null = default)")
+            yield Label("When: 2026-12-25, 2026-12-24..2026-12-26, calendar,1 or week-n-day 11, 4, thu")
+            for key, title, value, hint in (("period", "When", "", "date, range, calendar,N, week-n-day"),
+                                            ("entries", "Entries", "", "HH:MM=VALUE,...  e.g. 00:00=inactive"),
+                                            ("priority", "Priority", "16", "1 (wins) .. 16")):
+                with Horizontal():
+                    yield Label(title)
+                    yield Input(value, id=key, placeholder=hint)
+            yield Label("", id="error")
+
+    def answer(self) -> tuple[str, list, int]:
+        period = self.query_one("#period", Input).value.strip()
+        parse_period(period)
+        entries = parse_entries(self.query_one("#entries", Input).value)
+        priority_text = self.query_one("#priority", Input).value.strip()
+        if not priority_text.isdigit() or not 1 <= int(priority_text) <= 16:
+            raise InvalidInput(f"priority {priority_text!r}: an event priority is 1 (wins) .. 16")
+        return period, entries, int(priority_text)
 
 
 class ScheduleScreen(ReportsFailedWork, Dialog[None]):
@@ -87,6 +138,8 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="schedule.close"),
         Binding("e", "edit_day", "Edit day", id="schedule.edit_day"),
+        Binding("a", "add_exception", "Add exception", id="schedule.add_exception"),
+        Binding("d", "drop_exception", "Drop exception", id="schedule.drop_exception"),
         Binding("r", "reload", "Reload", id="schedule.reload"),
     ]
 
@@ -111,6 +164,7 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
         for day in DAYS:
             week.add_column(day[:3].title(), key=day, width=9)
         exceptions = self.query_one("#exceptions", DataTable)
+        exceptions.add_column("#", key="number", width=2)
         exceptions.add_column("Prio", key="priority", width=4)
         exceptions.add_column("When", key="when", width=34)
         exceptions.add_column("Entries", key="entries")
@@ -134,18 +188,48 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
             week.add_row(*row, key=row[0])
         exceptions = self.query_one("#exceptions", DataTable)
         exceptions.clear()
-        for n, exc in enumerate(sorted(schedule.exceptions, key=lambda e: e.priority)):
-            exceptions.add_row(str(exc.priority), exc.period,
-                               ", ".join(f"{t}={value_text(v)}" for t, v in exc.entries) or "(none)", key=str(n))
+        for n, exc in enumerate(schedule.exceptions, start=1):  # the device's order: # is the array index
+            exceptions.add_row(str(n), str(exc.priority), exc.period, entries_text(exc.entries), key=str(n))
 
     def action_reload(self) -> None:
         self.load()
 
-    def action_edit_day(self) -> None:
+    def _writable(self) -> bool:
         if self.read_only:
             self.notify("Read-only mode (--read-only): writes are disabled.", severity="warning", title="Refused")
-        elif self.schedule is not None:
+            return False
+        return self.schedule is not None
+
+    def _where(self) -> str:
+        return f"{self.schedule.name} ({self.schedule.object_id}) on device {self.device.instance}"
+
+    async def _confirm_write(self, question: str, write: Callable[[], Awaitable[Schedule]], done: str) -> None:
+        """Ask, write, show what the device reads back; errors go to the app's one handler (ReportsFailedWork)."""
+        if not await self.app.push_screen_wait(ConfirmScreen(question)):
+            return
+        try:
+            after = await write()
+        except BacnetError:
+            self.load()  # show what the device holds now, next to the error
+            raise
+        self.show(after)
+        self.notify(done, title="Written")
+
+    def action_edit_day(self) -> None:
+        if self._writable():
             self.edit_day()
+
+    def action_add_exception(self) -> None:
+        if self._writable():
+            self.add_exception()
+
+    def action_drop_exception(self) -> None:
+        if not self._writable():
+            return
+        if not self.schedule.exceptions:
+            self.notify(f"{self.schedule.object_id} has no exceptions to drop.", severity="warning")
+            return
+        self.drop_exception(self.query_one("#exceptions", DataTable).cursor_row + 1)
 
     @work(exclusive=True, group="schedule-write", exit_on_error=False, name="Write schedule")
     async def edit_day(self) -> None:
@@ -154,15 +238,35 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
         if answer is None:
             return
         day, entries = answer
-        old = ", ".join(f"{t}={value_text(v)}" for t, v in schedule.days[day]) or "(empty)"
-        new = ", ".join(f"{t}={v}" for t, v in entries) or "(empty)"
-        question = (f"Write {DAYS[day]} of {schedule.name} ({schedule.object_id}) on device "
-                    f"{self.device.instance}?\nnow: {old}\nnew: {new}")
-        if not await self.app.push_screen_wait(ConfirmScreen(question)):
+        await self._confirm_write(
+            f"Write {DAYS[day]} of {self._where()}?\n"
+            f"now: {entries_text(schedule.days[day])}\nnew: {entries_text(entries)}",
+            lambda: write_day(self.client, self.device, self.object_id, day, entries, kind=schedule.kind),
+            f"Wrote {DAYS[day]} of {schedule.object_id}; read back as written")
+
+    @work(exclusive=True, group="schedule-write", exit_on_error=False, name="Add exception")
+    async def add_exception(self) -> None:
+        schedule = self.schedule
+        answer = await self.app.push_screen_wait(ExceptionAddScreen(schedule))
+        if answer is None:
             return
-        after = await write_day(self.client, self.device, self.object_id, day, entries, kind=schedule.kind)
-        self.show(after)
-        self.notify(f"Wrote {DAYS[day]} of {schedule.object_id}; read back as written", title="Written")
+        period, entries, priority = answer
+        await self._confirm_write(
+            f"Add exception #{len(schedule.exceptions) + 1} to {self._where()}?\n"
+            f"{period} at priority {priority}: {entries_text(entries)}",
+            lambda: schedule_edit.add_exception(self.client, self.device, self.object_id, period, entries, priority,
+                                                kind=schedule.kind),
+            f"Added exception #{len(schedule.exceptions) + 1} to {schedule.object_id}; read back as written")
+
+    @work(exclusive=True, group="schedule-write", exit_on_error=False, name="Drop exception")
+    async def drop_exception(self, number: int) -> None:
+        schedule = self.schedule
+        shown = schedule.exceptions[number - 1]
+        await self._confirm_write(
+            f"Drop exception #{number} of {self._where()}?\n{exception_text(shown)}",
+            lambda: schedule_edit.drop_exception(self.client, self.device, self.object_id, number, expected=shown,
+                                                 kind=schedule.kind),
+            f"Dropped exception #{number} of {schedule.object_id}; read back without it")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -26,24 +26,16 @@ from bacpypes3.basetypes import (
     DateRange,
     DeviceObjectPropertyReference,
     SpecialEvent,
-    SpecialEventPeriod,
     TimeValue,
 )
 from bacpypes3.constructeddata import Any as AnyValue
 from bacpypes3.constructeddata import AnyAtomic, ArrayOf, ListOf
-from bacpypes3.primitivedata import (
-    Date,
-    Enumerated,
-    Null,
-    ObjectIdentifier,
-    Real,
-    Time,
-    Unsigned,
-)
+from bacpypes3.primitivedata import Enumerated, Null, Real, Time, Unsigned
 
 from .encode import read_request, write_request
 from .errors import BacnetError, BacnetRemoteError, InvalidInput
 from .ids import ObjectId, parse_object_id
+from .schedule_text import calendar_entry_text, date_text, parse_period
 from .values import object_id_text, to_plain
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -110,51 +102,6 @@ class Calendar:
                 "dates": list(self.dates)}
 
 
-# ----- text forms ------------------------------------------------------------------------
-
-_WEEKDAYS = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKS = {1: "1st week", 2: "2nd week", 3: "3rd week", 4: "4th week", 5: "5th week", 6: "last 7 days",
-          7: "2nd-last 7 days", 8: "3rd-last 7 days", 9: "4th-last 7 days"}
-
-
-def _part(value: int, width: int, special: dict[int, str] | None = None) -> str:
-    if value == 255:
-        return "*"
-    if special and value in special:
-        return special[value]
-    return f"{value:0{width}d}"
-
-
-def date_text(d: Any) -> str:
-    """'2026-12-31', '*-12-25', '2026-*-* Mon' (a day of week other than any: appended)."""
-    year, month, day, wday = tuple(d)
-    text = "-".join([
-        "*" if year == 255 else str(year + 1900),
-        _part(month, 2, {13: "odd", 14: "even"}),
-        _part(day, 2, {32: "last", 33: "odd", 34: "even"}),
-    ])
-    return text if wday == 255 else f"{text} {_WEEKDAYS[wday] if 1 <= wday <= 7 else wday}"
-
-
-def _time_text(t: Any) -> str:
-    hour, minute, second, _hundredths = tuple(t)
-    return f"{hour:02d}:{minute:02d}" if second in (0, 255) else f"{hour:02d}:{minute:02d}:{second:02d}"
-
-
-def calendar_entry_text(entry: Any) -> str:
-    if entry.date is not None:
-        return date_text(entry.date)
-    if entry.dateRange is not None:
-        return f"{date_text(entry.dateRange.startDate)}..{date_text(entry.dateRange.endDate)}"
-    if entry.weekNDay is not None:
-        month, week, wday = bytes(entry.weekNDay)
-        parts = ["any month" if month == 255 else {13: "odd months", 14: "even months"}.get(month, f"month {month}"),
-                 "any week" if week == 255 else _WEEKS.get(week, f"week {week}"),
-                 "any day" if wday == 255 else (_WEEKDAYS[wday] if 1 <= wday <= 7 else f"day {wday}")]
-        return "week-n-day " + ", ".join(parts)
-    return "?"
-
-
 # ----- values by kind ---------------------------------------------------------------------
 
 
@@ -216,14 +163,15 @@ def encode_value(value: Any, kind: str, where: str) -> Any:
     raise InvalidInput(f"{where}: cannot write values of this schedule's type")
 
 
-_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)", re.ASCII)
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?", re.ASCII)
 
 
 def parse_time(text: str) -> Time:
+    """'HH:MM' (or 'HH:MM:SS', as a device's time with seconds reads) -> Time."""
     match = _HHMM.fullmatch(text.strip())
     if not match:
         raise InvalidInput(f"time {text!r}: expected HH:MM (00:00..23:59)")
-    return Time((int(match.group(1)), int(match.group(2)), 0, 0))
+    return Time((int(match.group(1)), int(match.group(2)), int(match.group(3) or 0), 0))
 
 
 def parse_day(day: int | str) -> int:
@@ -257,6 +205,11 @@ def _time_values(entries: list[Entry], kind: str, where: str) -> list[TimeValue]
         raise InvalidInput(f"{where}: two entries at the same time")
     ordered = sorted(zip(keys, times, [v for _, v in entries]), key=lambda item: item[0])
     return [TimeValue(time=t, value=encode_value(v, kind, where)) for _, t, v in ordered]
+
+
+def _time_text(t: Any) -> str:
+    hour, minute, second, _hundredths = tuple(t)
+    return f"{hour:02d}:{minute:02d}" if second in (0, 255) else f"{hour:02d}:{minute:02d}:{second:02d}"
 
 
 def _entries(time_values: Any, kind: str) -> list[Entry]:
@@ -310,9 +263,14 @@ def _schedule_oid(object_id: str | ObjectId) -> ObjectId:
     return oid
 
 
-async def read_schedule(client: Any, device: Any, object_id: str | ObjectId, *,
+async def read_schedule(client: Any, device: Any, object_id: str | ObjectId, *, kind: str | None = None,
                         timeout: float | None = None) -> Schedule:
     """Read a schedule object whole: week, exceptions, effective period, default, what it controls.
+
+    ``kind`` decodes the values as that kind instead of the one the schedule's
+    controlled object and default suggest (a read-back after a write made
+    with a given kind: a schedule that controls nothing and defaults to Null
+    would otherwise read 1/0 where 'active'/'inactive' was written).
 
     Raises :class:`BacnetTimeout`, :class:`BacnetRemoteError` (unknown-object...)
     or :class:`InvalidInput` for an id that is not a schedule. A device
@@ -335,7 +293,7 @@ async def read_schedule(client: Any, device: Any, object_id: str | ObjectId, *,
                            ListOf(DeviceObjectPropertyReference), timeout=timeout) or []
     default_any = await _read_raw(client, device, oid, "schedule-default", AnyValue, timeout=timeout)
     default = _atomic(default_any)
-    kind = _kind_of(object_id_text(refs[0].objectIdentifier).split(",")[0] if refs else None, default)
+    kind = kind or _kind_of(object_id_text(refs[0].objectIdentifier).split(",")[0] if refs else None, default)
     weekly = await optional("weekly-schedule", ArrayOf(DailySchedule))
     exceptions = await optional("exception-schedule", ArrayOf(SpecialEvent))
     period = await _read_raw(client, device, oid, "effective-period", DateRange, timeout=timeout)
@@ -405,26 +363,11 @@ async def write_day(client: Any, device: Any, object_id: str | ObjectId, day: in
     values = _time_values(entries, kind, where)
     await _write_raw(client, device, oid, "weekly-schedule", DailySchedule(daySchedule=values), index=index + 1,
                      timeout=timeout)
-    after = await read_schedule(client, device, oid, timeout=timeout)
+    after = await read_schedule(client, device, oid, kind=kind, timeout=timeout)
     wanted = _entries(values, kind)
     if after.days[index] != wanted:
         raise BacnetError(f"{where}: wrote {wanted} but the device reads back {after.days[index]}")
     return after
-
-
-def _period(text: str) -> Any:
-    """'calendar,1' -> a calendar reference; 'YYYY-MM-DD' -> a date entry."""
-    text = text.strip()
-    if text.startswith("calendar"):
-        oid = parse_object_id(text)
-        return SpecialEventPeriod(calendarReference=ObjectIdentifier((6, oid.instance)))
-    match = re.fullmatch(r"(\d{4}|\*)-(\d{1,2}|\*)-(\d{1,2}|\*)", text, re.ASCII)
-    if not match:
-        raise InvalidInput(f"exception period {text!r}: expected calendar,N or YYYY-MM-DD (* for any)")
-    year, month, day = (255 if g == "*" else int(g) for g in match.groups())
-    if year != 255:
-        year -= 1900
-    return SpecialEventPeriod(calendarEntry=CalendarEntry(date=Date((year, month, day, 255))))
 
 
 async def write_exceptions(client: Any, device: Any, object_id: str | ObjectId,
@@ -432,42 +375,65 @@ async def write_exceptions(client: Any, device: Any, object_id: str | ObjectId,
                            timeout: float | None = None) -> Schedule:
     """Replace the exception schedule and read it back.
 
-    Each exception: ``period`` 'calendar,N' or 'YYYY-MM-DD' (also any already
-    read whose period is a date or a calendar), ``entries`` as for
+    Each exception: ``period`` 'calendar,N' or a date, range or week-n-day
+    as :mod:`.schedule_text` reads them (so any exception already read can
+    be written back), ``entries`` as for
     :func:`write_day`, ``priority`` 1..16. Returns the schedule read back;
     :class:`BacnetError` if it differs.
     """
     oid = _schedule_oid(object_id)
     if kind is None:
         kind = (await read_schedule(client, device, oid, timeout=timeout)).kind
-    events, wanted = [], []
+    events = []
     for n, item in enumerate(exceptions, start=1):
         exc = item if isinstance(item, ScheduleException) else ScheduleException(
             str(item["period"]), item.get("calendar"), [tuple(e) for e in item.get("entries", [])], int(item["priority"]))
-        where = f"{oid} exception {n}"
-        if not 1 <= exc.priority <= 16:
-            raise InvalidInput(f"{where}: event priority {exc.priority} is outside 1..16")
-        values = _time_values(list(exc.entries), kind, where)
-        period = _period(exc.period)
-        events.append(SpecialEvent(period=period, listOfTimeValues=values, eventPriority=exc.priority))
-        wanted.append((exc.priority, _entries(values, kind)))
-    await _write_raw(client, device, oid, "exception-schedule", ArrayOf(SpecialEvent)(events), timeout=timeout)
-    after = await read_schedule(client, device, oid, timeout=timeout)
-    got = [(e.priority, e.entries) for e in after.exceptions]
-    if got != wanted:
-        raise BacnetError(f"{oid} exception-schedule: wrote {wanted} but the device reads back {got}")
-    return after
+        events.append(special_event(exc.period, list(exc.entries), exc.priority, kind, f"{oid} exception {n}"))
+    return await write_exception_schedule(client, device, oid, events, kind, timeout=timeout)
 
+
+def special_event(period: str, entries: list[Entry], priority: int, kind: str, where: str) -> SpecialEvent:
+    """One exception as the device holds it; InvalidInput (nothing sent) for a bad period, entry or priority."""
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 16:
+        raise InvalidInput(f"{where}: event priority {priority} is outside 1..16")
+    return SpecialEvent(period=parse_period(period), listOfTimeValues=_time_values(entries, kind, where),
+                        eventPriority=priority)
+
+
+async def read_exception_schedule(client: Any, device: Any, oid: ObjectId, *, timeout: float | None = None) -> list:
+    """The exception-schedule as the device sends it (SpecialEvents), to edit without retyping the others."""
+    return list(await _read_raw(client, device, oid, "exception-schedule", ArrayOf(SpecialEvent), timeout=timeout)
+                or [])
+
+
+async def write_exception_schedule(client: Any, device: Any, oid: ObjectId, events: list, kind: str, *,
+                                   timeout: float | None = None) -> Schedule:
+    """Write the whole exception-schedule, read the schedule back; BacnetError if the device kept something else."""
+    await _write_raw(client, device, oid, "exception-schedule", ArrayOf(SpecialEvent)(events), timeout=timeout)
+    after = await read_schedule(client, device, oid, kind=kind, timeout=timeout)
+    wanted = [_exception(event, kind) for event in events]
+    if after.exceptions != wanted:
+        n = next((i for i, (w, g) in enumerate(zip(wanted, after.exceptions)) if w != g), min(len(wanted),
+                                                                                             len(after.exceptions)))
+        wrote = wanted[n].as_dict() if n < len(wanted) else "nothing"
+        got = after.exceptions[n].as_dict() if n < len(after.exceptions) else "nothing"
+        raise BacnetError(f"{oid} exception-schedule[{n + 1}]: wrote {wrote} but the device reads back {got}")
+    return after
 
 __all__ = [
     "DAYS",
     "Calendar",
     "Schedule",
     "ScheduleException",
+    "calendar_entry_text",
+    "date_text",
     "parse_day",
     "parse_entries",
     "read_calendar",
+    "read_exception_schedule",
     "read_schedule",
+    "special_event",
     "write_day",
+    "write_exception_schedule",
     "write_exceptions",
 ]

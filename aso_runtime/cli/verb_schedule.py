@@ -1,11 +1,13 @@
-"""``aso schedule`` (week grid, exceptions; ``--set`` a day with a question and a read-back) and ``aso calendar``."""
+"""``aso schedule`` and ``aso calendar``: show them; edit a day, an exception or a date with a question and a read-back."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from aso_runtime.bacnet import (
     DAYS,
+    Calendar,
     InvalidInput,
     Schedule,
     parse_day,
@@ -14,6 +16,16 @@ from aso_runtime.bacnet import (
     read_schedule,
     write_day,
 )
+from aso_runtime.bacnet.schedule_edit import (
+    add_calendar_entry,
+    add_exception,
+    drop_calendar_entry,
+    drop_exception,
+    entries_text,
+    exception_text,
+    value_text,
+)
+from aso_runtime.bacnet.schedule_text import parse_calendar_entry, parse_period
 from aso_runtime.verbs.words import device_arg
 
 from .context import Context
@@ -22,10 +34,6 @@ from .context import Context
 def _device(text: str) -> int | str:
     checked = device_arg(text)
     return int(checked) if checked.isdigit() else checked
-
-
-def value_text(value: object) -> str:
-    return "default" if value is None else str(value)
 
 
 def week_grid(schedule: Schedule) -> tuple[list[str], list[list[str]]]:
@@ -51,58 +59,156 @@ def show(ctx: Context, schedule: Schedule) -> None:
     columns, rows = week_grid(schedule)
     out.table(columns, rows or [["(no entries: the default all week)"] + [""] * 7], title="weekly schedule")
     if schedule.exceptions:
-        out.table(["Priority", "When", "Entries"],
-                  [[str(e.priority), e.period, ", ".join(f"{t}={value_text(v)}" for t, v in e.entries) or "(none)"]
-                   for e in sorted(schedule.exceptions, key=lambda e: e.priority)], title="exceptions")
+        # In the device's order: # is the exception-schedule array index that --drop-exception takes.
+        out.table(["#", "Priority", "When", "Entries"],
+                  [[str(n), str(e.priority), e.period, entries_text(e.entries)]
+                   for n, e in enumerate(schedule.exceptions, start=1)], title="exceptions (1 wins over 16)")
     else:
         out.note("no exceptions")
+
+
+def _check_can_ask(ctx: Context) -> bool:
+    """Whether to ask before writing; refuses (nothing written) when there is no terminal and no --yes."""
+    ask = not ctx.args.yes
+    if ask and (ctx.out.json_mode or not sys.stdin.isatty()):
+        raise InvalidInput("not a terminal to ask on: add --yes to write without a question")
+    return ask
+
+
+def _report(ctx: Context, after: Schedule | Calendar, text: str) -> int:
+    """After an edit: the object as read back (--json), else one line of what was done."""
+    if ctx.out.json_mode:
+        ctx.out.json(after.as_dict())
+    else:
+        ctx.out.line(text, style="green")
+    return 0
+
+
+def _listed(items: list, number: int, what: str, object_id: str) -> Any:
+    """Item #number (1-based, as listed); InvalidInput naming what there is."""
+    if not 1 <= number <= len(items):
+        raise InvalidInput(f"{object_id} has no {what} #{number} ({f'1..{len(items)}' if items else 'it has none'})")
+    return items[number - 1]
+
+
+def _confirmed(ctx: Context, question: str, prompt: str = "write it?") -> bool:
+    ctx.out.stderr.write(f"{question}\n{prompt} [y/N] ")
+    ctx.out.stderr.flush()
+    if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        return True
+    ctx.out.note("not written")
+    return False
 
 
 async def cmd_schedule(ctx: Context) -> int:
     args, out = ctx.args, ctx.out
     device = _device(args.device)
-    if args.set is None:
-        client = await ctx.client()
-        schedule = await read_schedule(client, device, args.object)
-        if out.json_mode:
-            out.json(schedule.as_dict())
-        else:
-            show(ctx, schedule)
-        return 0
-    day_text, entries_text = args.set
+    if args.priority is not None and args.add_exception is None:
+        raise InvalidInput("--priority goes with --add-exception")
+    if args.set is not None:
+        return await _set_day(ctx, device)
+    if args.add_exception is not None:
+        return await _add_exception(ctx, device)
+    if args.drop_exception is not None:
+        return await _drop_exception(ctx, device)
+    client = await ctx.client()
+    schedule = await read_schedule(client, device, args.object)
+    if out.json_mode:
+        out.json(schedule.as_dict())
+    else:
+        show(ctx, schedule)
+    return 0
+
+
+def _where(before: Schedule, device: str) -> str:
+    return f"{before.name} ({before.object_id}) on device {device}"
+
+
+async def _set_day(ctx: Context, device: int | str) -> int:
+    args = ctx.args
+    day_text, entries_arg = args.set
     day = parse_day(day_text)
-    entries = parse_entries(entries_text)
-    ask = not args.yes
-    if ask and (out.json_mode or not sys.stdin.isatty()):
-        raise InvalidInput("not a terminal to ask on: add --yes to write the schedule without a question")
+    entries = parse_entries(entries_arg)
+    ask = _check_can_ask(ctx)
     client = await ctx.client()
     before = await read_schedule(client, device, args.object)
-    if ask:
-        old = ", ".join(f"{t}={value_text(v)}" for t, v in before.days[day]) or "(empty)"
-        new = ", ".join(f"{t}={v}" for t, v in entries) or "(empty)"
-        out.stderr.write(f"{before.name} ({before.object_id}) on device {args.device}, {DAYS[day]}:\n"
-                         f"  now: {old}\n  new: {new}\nwrite it? [y/N] ")
-        out.stderr.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            out.note("not written")
-            return 1
+    if ask and not _confirmed(ctx, f"{_where(before, args.device)}, {DAYS[day]}:\n"
+                                   f"  now: {entries_text(before.days[day])}\n"
+                                   f"  new: {entries_text(entries)}"):
+        return 1
     after = await write_day(client, device, args.object, day, entries, kind=before.kind)  # BacnetError if it differs
-    if out.json_mode:
-        out.json(after.as_dict())
-    else:
-        shown = ", ".join(f"{t}={value_text(v)}" for t, v in after.days[day]) or "(empty)"
-        out.line(f"wrote {DAYS[day]} of {after.object_id}; reads back {shown}", style="green")
-    return 0
+    return _report(ctx, after, f"wrote {DAYS[day]} of {after.object_id}; reads back {entries_text(after.days[day])}")
+
+
+async def _add_exception(ctx: Context, device: int | str) -> int:
+    args = ctx.args
+    period, entries_arg = args.add_exception
+    priority = 16 if args.priority is None else args.priority
+    parse_period(period)  # refused here, before a socket is bound
+    entries = parse_entries(entries_arg)
+    if not 1 <= priority <= 16:
+        raise InvalidInput(f"--priority {priority}: an event priority is 1 (wins) .. 16")
+    ask = _check_can_ask(ctx)
+    client = await ctx.client()
+    before = await read_schedule(client, device, args.object)
+    new = f"{period.strip()} at priority {priority}: {entries_text(entries)}"
+    if ask and not _confirmed(ctx, f"{_where(before, args.device)}: add exception #{len(before.exceptions) + 1}\n"
+                                   f"  {new}"):
+        return 1
+    after = await add_exception(client, device, args.object, period, entries, priority, kind=before.kind)
+    return _report(ctx, after, f"added exception #{len(after.exceptions)} to {after.object_id}; reads back "
+                               f"{exception_text(after.exceptions[-1])}")
+
+
+async def _drop_exception(ctx: Context, device: int | str) -> int:
+    args = ctx.args
+    number = args.drop_exception
+    ask = _check_can_ask(ctx)
+    client = await ctx.client()
+    before = await read_schedule(client, device, args.object)
+    shown = _listed(before.exceptions, number, "exception", before.object_id)
+    if ask and not _confirmed(ctx, f"{_where(before, args.device)}: drop exception #{number}\n"
+                                   f"  {exception_text(shown)}", "drop it?"):
+        return 1
+    after = await drop_exception(client, device, args.object, number, expected=shown, kind=before.kind)
+    return _report(ctx, after, f"dropped exception #{number} ({exception_text(shown)}) from {after.object_id}; "
+                               f"{len(after.exceptions)} left")
 
 
 async def cmd_calendar(ctx: Context) -> int:
     args, out = ctx.args, ctx.out
+    device = _device(args.device)
+    if args.add is not None or args.drop is not None:
+        return await _edit_calendar(ctx, device)
     client = await ctx.client()
-    cal = await read_calendar(client, _device(args.device), args.object)
+    cal = await read_calendar(client, device, args.object)
     if out.json_mode:
         out.json(cal.as_dict())
         return 0
     out.line(f"{cal.name} ({cal.object_id}): {'today is in it' if cal.present_value else 'today is not in it'}",
              style="bold")
-    out.table(["Date"], [[d] for d in cal.dates] or [["(empty)"]])
+    out.table(["#", "Date"], [[str(n), d] for n, d in enumerate(cal.dates, start=1)] or [["", "(empty)"]])
     return 0
+
+
+async def _edit_calendar(ctx: Context, device: int | str) -> int:
+    args = ctx.args
+    if args.add is not None:
+        parse_calendar_entry(args.add)  # refused here, before a socket is bound
+    ask = _check_can_ask(ctx)
+    client = await ctx.client()
+    before = await read_calendar(client, device, args.object)
+    where = f"{before.name} ({before.object_id}) on device {args.device}"
+    if args.add is not None:
+        change = f"add date #{len(before.dates) + 1}: {args.add.strip()}"
+    else:
+        change = f"drop date #{args.drop}: {_listed(before.dates, args.drop, 'date', before.object_id)}"
+    if ask and not _confirmed(ctx, f"{where}: {change}", f"{change.split()[0]} it?"):
+        return 1
+    if args.add is not None:
+        after = await add_calendar_entry(client, device, args.object, args.add)
+        done = f"added date #{len(after.dates)} ({after.dates[-1]})"
+    else:
+        after = await drop_calendar_entry(client, device, args.object, args.drop, expected=before.dates[args.drop - 1])
+        done = f"dropped date #{args.drop} ({before.dates[args.drop - 1]})"
+    return _report(ctx, after, f"{done} of {after.object_id}; {len(after.dates)} dates read back")
