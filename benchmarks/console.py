@@ -611,6 +611,103 @@ async def part_latency(devices: int, presses: int) -> dict:
     return out
 
 
+# ----- part: the Trends tab, eight live series plotted while polling -----------------------------------
+
+TREND_KEYS = ("left", "right", "plus", "minus", "space", "space", "f1", "f8")  # one round of presses
+LOG_RECORDS = 10_000
+
+
+def trend_points(app) -> list:
+    """Eight numeric points of the demo: the AHU's supply air and fan speed, six zone temperatures, the kW."""
+    vavs = sorted(i for i in app.site.devices if 2000 <= i < 3000)[:5]
+    meter = min(i for i in app.site.devices if 4000 <= i < 5000)
+    return [(AHU, "analog-input,2"), (AHU, "analog-output,1"), *[(i, "analog-input,1") for i in vavs],
+            (meter, "analog-input,1")]
+
+
+def trend_watch(app, key: str):
+    """The first frame after ``key`` that shows its effect (the plot redrawn with the new window, or the tab)."""
+    from aso_console.widgets.device_tree import DeviceTree
+
+    trends = app.trends
+    if key == "f1":
+        tree = app.query_one(DeviceTree)
+        return lambda: tree in app.screen._compositor.visible_widgets
+    if key == "f8":
+        return lambda: trends.plot in app.screen._compositor.visible_widgets
+    before = (trends.scrolled_back, trends.window_seconds, trends.paused_at)
+    return lambda: (trends.scrolled_back, trends.window_seconds, trends.paused_at) != before
+
+
+async def trend_presses(app, count: int, rng: random.Random) -> dict:
+    """Press TREND_KEYS round and round on the Trends tab: ms to the frame that shows each key."""
+    samples: dict = {key: [] for key in dict.fromkeys(TREND_KEYS)}
+    done = 0
+    while done < count:
+        for key in TREND_KEYS:
+            if key == "right" and app.trends.scrolled_back == 0:
+                await press(app, "left", {"shown": trend_watch(app, "left")})  # something to scroll forward to
+            result = await press(app, key, {"shown": trend_watch(app, key)})
+            samples[key].append(result["shown"])
+            done += 1
+            await asyncio.sleep(rng.uniform(0.02, 0.06))
+    return samples
+
+
+async def part_trends(devices: int, presses: int) -> dict:
+    from aso_runtime.bacnet.local import drop_virtual_network
+    from aso_runtime.sim.trends import fill, trend_log
+
+    rng = random.Random(3)
+    app = make_app(devices, "trends")
+    out: dict = {"poll_interval_s": POLL_INTERVAL, "series": 8}
+    try:
+        async with app.run_test(size=SIZE):
+            await asyncio.wait_for(app.tree_complete.wait(), 60)
+            await app.workers.wait_for_complete()
+            keys = trend_points(app)
+            for key in keys:
+                app.trends.toggle(key)
+            out["plotted"] = [f"{i} {o}" for i, o in keys]
+            await press(app, "f8", {"shown": trend_watch(app, "f8")})
+            deadline = time.monotonic() + 20
+            while any(len(app.trends.history.series(k)) < 3 for k in keys) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)  # every line on the plot before measuring
+            out["samples_per_series_at_start"] = [len(app.trends.history.series(k)) for k in keys]
+            frames = app.frames
+            with GcPauses() as pauses:
+                samples = await trend_presses(app, presses, rng)
+            everything = [v for values in samples.values() for v in values]
+            out["all_keys"] = {**summary(everything), "gc": pauses.result()}
+            out["per_key"] = {key: summary(values) for key, values in samples.items()}
+            out["frames_during_presses"] = app.frames - frames
+
+            # A 10,000-record trend log read into the same plot (ReadRange on the virtual network).
+            if not hasattr(app.trends, "load_log"):
+                return out  # a console from before trend logs (a baseline run)
+            building = app.runtime.building
+            vav = keys[2][0]
+            log = trend_log(2, "Zone Temperature History", vav, building.point(vav, "analog-input,1"))
+            building.application(vav).add_object(log)
+            fill(log, LOG_RECORDS, start=time.time() - LOG_RECORDS - 60)
+            app.trends.toggle(keys[-1])  # off: a plot holds eight series, the log is the eighth
+            began = time.monotonic()
+            shown = app.frame_when(lambda: (vav, "trend-log,2") in app.trends.history.logs)
+            app.trends.load_log(vav, "trend-log,2")
+            out["log_records"] = LOG_RECORDS
+            try:
+                out["log_read_to_plot_s"] = round(await asyncio.wait_for(shown, 30) - began, 3)
+            except TimeoutError:
+                raise RuntimeError(f"the trend log never reached the plot: {list(app.notices)[-3:]}") from None
+            with GcPauses() as pauses:
+                samples = await trend_presses(app, max(16, presses // 2), rng)
+            everything = [v for values in samples.values() for v in values]
+            out["all_keys_with_log"] = {**summary(everything), "gc": pauses.result()}
+    finally:
+        drop_virtual_network(app.bench_vlan)
+    return out
+
+
 # ----- part: latency with the building in another process (as on a site) ---------------------------------
 
 UDP_SIM_PORT = 47970  # 127.0.0.1 only: the simulator's BBMD; the console binds the next port
@@ -1079,6 +1176,15 @@ async def profile_phase(phase: str, devices: int) -> None:
                     tree.apply_filter(text)
                     await app.next_frame(30)
                 profiler.disable()
+            elif phase == "trends":
+                keys = trend_points(app)
+                for key in keys:
+                    app.trends.toggle(key)
+                await press(app, "f8", {"shown": trend_watch(app, "f8")})
+                await asyncio.sleep(3)
+                profiler.enable()
+                await trend_presses(app, 48, random.Random(3))
+                profiler.disable()
             elif phase == "big-table":
                 node = tree.device_node(AHU)
                 node.expand()
@@ -1170,6 +1276,19 @@ def report(results: dict) -> str:
             rows.append(f"| F1 from the Command tab brings Explore back | tab after F2, F1: "
                         f"{bug.get('active_after_f1')!r}, after another F1: {bug.get('active_after_second_f1')!r} "
                         f"(focus on {bug.get('focused_after_f1')}) | works | {verdict(works)} |")
+    trends = results.get("trends")
+    if trends:
+        rows.append(latency_row(f"Key: Trends tab, {trends['series']} live series plotted while polling "
+                                f"({trends['poll_interval_s']:g} s): Left/Right/+/-/space/F1/F8, all keys",
+                                trends["all_keys"]))
+        for key, stats in trends["per_key"].items():
+            rows.append(latency_row(f"... {key}", stats))
+        if "log_records" not in trends:
+            return "\n".join(rows)  # a baseline from before trend logs: nothing else ran
+        rows.append(f"| ReadRange of a {trends['log_records']:,}-record trend log into the plot (in-process) | "
+                    f"{trends['log_read_to_plot_s']:.2f} s | < 1 s | {verdict(trends['log_read_to_plot_s'] < 1)} |")
+        rows.append(latency_row("Key: Trends tab, 7 live series and the 10,000-record log, all keys",
+                                trends["all_keys_with_log"]))
     udp = results.get("latency_udp")
     if udp:
         rows.append(latency_row("Key: tree cursor during discovery, building in its own process (UDP loopback), "
@@ -1226,13 +1345,13 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=50, help="simulated devices (default 50)")
     parser.add_argument("--quick", action="store_true", help="fewer runs and presses (a smoke run)")
     parser.add_argument("--output", type=Path, help=f"JSON results file (default {RESULTS.name})")
-    parser.add_argument("--profile", choices=["discovery", "filter", "big-table"],
+    parser.add_argument("--profile", choices=["discovery", "filter", "big-table", "trends"],
                         help="print a cProfile of one phase instead of benchmarking")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="what-if: gc.freeze() at mount in the in-process parts (pty runs skipped; prints only "
                              "unless --output is given)")
     parser.add_argument("--only", help="comma-separated steps: pty,headless_launch,discovery,latency,latency_udp,"
-                                       "big_table,"
+                                       "trends,big_table,"
                                        "memory,sim_memory (default: all)")
     parser.add_argument("--part", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1253,6 +1372,7 @@ def main() -> int:
             "headless-launch": lambda: part_headless_launch(args.devices),
             "latency": lambda: part_latency(args.devices, presses),
             "latency-udp": lambda: part_latency_udp(args.devices, presses),
+            "trends": lambda: part_trends(args.devices, presses),
             "big-table": lambda: part_big_table(args.devices, presses),
             "memory": lambda: part_memory(args.devices, presses // 2),
             "sim-memory": lambda: part_sim_memory(args.devices),
@@ -1271,6 +1391,7 @@ def main() -> int:
         ("discovery", lambda: discovery_runs(args, runs)),
         ("latency", lambda: run_part("latency", args)),
         ("latency_udp", lambda: run_part("latency-udp", args)),
+        ("trends", lambda: run_part("trends", args)),
         ("big_table", lambda: run_part("big-table", args)),
         ("memory", lambda: run_part("memory", args)),
         ("sim_memory", lambda: run_part("sim-memory", args)),
@@ -1290,6 +1411,13 @@ def main() -> int:
     table = report(results)
     results["table_markdown"] = table
     if args.output is not None:
+        if args.only and args.output.exists():
+            # A partial run updates its steps and keeps the others' numbers (and their table rows).
+            merged = json.loads(args.output.read_text())
+            merged.update({k: v for k, v in results.items() if k not in ("environment", "table_markdown", "wall_seconds")})
+            merged.setdefault("environment_of_step", {}).update({name: results["environment"] for name, _ in steps})
+            merged["table_markdown"] = report(merged)
+            results = merged
         args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(table)
     print(f"\n{args.devices} simulated devices, {results['wall_seconds']:.0f} s"

@@ -401,6 +401,10 @@ class ExplorePane(Pane):
         if target is None:
             self.notify("Put the cursor on a point to plot it", severity="warning")
             return
+        if target[1].startswith("trend-log,") and target not in self.app.trends.plotted:
+            self.app.trends.load_log(*target)  # the log's buffer (ReadRange), not its present value
+            self.notify(f"{self.site.object_name(*target)}: reading its buffer into the plot (F8)", timeout=3)
+            return
         plotted = self.app.trends.toggle(target)
         name = self.site.object_name(*target)
         self.notify(f"{name}: {'plotted' if plotted else 'taken off the plot'} (F8 shows it)", timeout=3)

@@ -9,6 +9,12 @@ back and forward in time, ``+``/``-`` zoom between 1 minute and 24 hours, ``x`` 
 highlighted series off, ``e`` exports what is plotted to CSV. An ASO's write or release of a
 plotted point is drawn as a vertical mark labelled with the ASO, so a strategy's effect (load
 shed stages against the building's kW) is visible at a glance.
+
+A trend log's buffer joins the same plot (``l`` asks DEV OBJ and how far back; ``t`` in the
+inspector of a trend-log object; ``p`` on one in Explore): read with ReadRange in a worker,
+labelled "log" with the logged object's units, and static: live values never extend it, ``r``
+reads it again. Every series is thinned to two samples per plot column for drawing
+(``history.downsample``) while ``e`` exports every record.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import csv
 import time
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from rich.text import Text
@@ -28,20 +35,49 @@ from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from aso_runtime.aso import AsoEvent
-from aso_runtime.bacnet import short_id
+from aso_runtime.bacnet import BacnetError, read_range, short_id
 from aso_runtime.verbs.text import units_symbol
 
-from ..history import Key, Marker
+from ..history import Key, LogSeries, Marker, downsample, plotted_value
 from ..live import LivePoller
 from ..messages import Pane
 from ..runtime import ConsoleRuntime
+from ..screens.trend_log_modal import (
+    DEFAULT_WINDOW,
+    TrendLogRequest,
+    TrendLogScreen,
+    parse_window,
+)
 from ..site import Site
 from ..widgets.info_line import InfoLine
 
 WINDOWS = (60, 300, 900, 3600, 4 * 3600, 24 * 3600)  # seconds shown: 1 min .. 24 h
 POLL_SECONDS = 2.0
-REDRAW_SECONDS = 1.0
+REDRAW_SECONDS = 2.0  # live redraws: as often as the plotted points are polled (a redraw costs ~25 ms)
 MAX_SERIES = 8
+
+
+class TrendPlot(PlotextPlot):
+    """A plotext plot that builds its picture only after :meth:`changed` (or a resize).
+
+    Building costs ~25 ms at 120x40 (plotext's canvas, then parsing its ANSI); Textual asks
+    for a render on every layout too (a tab switch), where the last picture is still right.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._version = 0
+        self._built: tuple[tuple, Any] | None = None
+
+    def changed(self) -> None:
+        self._version += 1
+        self.refresh()
+
+    def render(self) -> Any:
+        key = (self._version, self.size, self.app.theme)
+        if self._built is None or self._built[0] != key:
+            self._built = (key, super().render())
+        return self._built[1]
 
 
 def window_text(seconds: float) -> str:
@@ -64,6 +100,8 @@ class TrendsPane(Pane):
         Binding("minus", "zoom(1)", "Zoom out", id="trends.zoom_out"),
         Binding("x", "remove", "Remove", id="trends.remove"),
         Binding("e", "export", "Export CSV", id="trends.export"),
+        Binding("l", "ask_log", "Trend log", id="trends.log"),
+        Binding("r", "reload_log", "Reload log", id="trends.reload_log"),
     ]
 
     def __init__(self, runtime: ConsoleRuntime, site: Site, **kwargs) -> None:
@@ -82,11 +120,11 @@ class TrendsPane(Pane):
         yield InfoLine(id="trend-summary")
         with Horizontal():
             yield OptionList(id="trend-series")
-            yield PlotextPlot(id="trend-plot")
+            yield TrendPlot(id="trend-plot")
 
     def on_mount(self) -> None:
         self.series_list = self.query_one("#trend-series", OptionList)
-        self.plot = self.query_one("#trend-plot", PlotextPlot)
+        self.plot = self.query_one("#trend-plot", TrendPlot)
         self.runtime.runner.events.on_event(self._aso_event)
         self.set_interval(POLL_SECONDS, self._poll_plotted)
         self.set_interval(REDRAW_SECONDS, self._redraw_if_shown)
@@ -94,11 +132,16 @@ class TrendsPane(Pane):
 
     def focus_main(self) -> None:
         self.series_list.focus()
-        self.redraw()
+        # The tab's first frame shows the last picture (no build in the key's frame); the
+        # fresh one follows right after it.
+        self.call_after_refresh(self._redraw_if_shown)
 
     # ----- what is plotted -----------------------------------------------------------------------------
 
     def label(self, key: Key) -> str:
+        log = self.history.logs.get(key)
+        if log is not None:
+            return f"{key[0]} {log.name} log" + (f" ({log.units})" if log.units else "")
         instance, object_id = key
         point = self.site.point(instance, object_id)
         name = (point.name if point else None) or short_id(object_id)
@@ -114,10 +157,18 @@ class TrendsPane(Pane):
                 self.notify(f"At most {MAX_SERIES} series on one plot: x takes one off (F8)", severity="warning")
                 return False
             self.plotted.append(key)
-        self.series_list.clear_options()
-        self.series_list.add_options([Option(self.label(k), id=f"{k[0]}|{k[1]}") for k in self.plotted])
+        if key not in self.plotted:
+            self.history.drop_log(key)  # a log taken off is read again when wanted
+        self._list_series()
         self.redraw()
         return key in self.plotted
+
+    def _list_series(self) -> None:
+        self.series_list.clear_options()
+        self.series_list.add_options([Option(self.label(k), id=f"{k[0]}|{k[1]}") for k in self.plotted])
+
+    def is_log(self, key: Key) -> bool:
+        return key in self.history.logs
 
     def action_remove(self) -> None:
         index = self.series_list.highlighted
@@ -158,8 +209,9 @@ class TrendsPane(Pane):
         self.history.mark(Marker(event.time, (int(device), str(data["object_id"])), f"{event.aso} {what}"))
 
     def _poll_plotted(self) -> None:
-        if self.plotted and (self._poll_worker is None or not self._poll_worker.is_running):
-            self._poll_worker = self.poll(list(self.plotted))
+        live = [key for key in self.plotted if not self.is_log(key)]  # a log is static: r reads it again
+        if live and (self._poll_worker is None or not self._poll_worker.is_running):
+            self._poll_worker = self.poll(live)
 
     @work(group="trend-poll", exit_on_error=False, name="Trend poll")
     async def poll(self, points: list[Key]) -> None:
@@ -167,6 +219,77 @@ class TrendsPane(Pane):
         now = time.time()
         for key in points:  # unchanged values too: the line runs on
             self.history.record(key, now, self.site.live.get(key, {}).get("present-value"))
+
+    # ----- trend logs --------------------------------------------------------------------------------
+
+    def action_ask_log(self) -> None:
+        def chosen(request: TrendLogRequest | None) -> None:
+            if request is not None:
+                self.load_log(request.device, request.object_id, request.window_seconds)
+
+        self.app.push_screen(TrendLogScreen(), chosen)
+
+    def action_reload_log(self) -> None:
+        index = self.series_list.highlighted
+        key = self.plotted[index] if index is not None and 0 <= index < len(self.plotted) else None
+        if key is None or not self.is_log(key):
+            self.notify("r reads a trend log again: highlight a log series (l loads one)", severity="warning")
+            return
+        self.load_log(*key, self.history.logs[key].window_seconds)
+
+    def load_log(self, device: int, object_id: str, window_seconds: float | None = None) -> None:
+        """Read trend log ``object_id`` of ``device`` (its last ``window_seconds``, default 24 h) into the plot.
+
+        Runs in a worker: the status line says what is being read and how many records came;
+        a failure (no such object, no ReadRange) is one line there. Reading it again replaces it.
+        """
+        key = (device, object_id)
+        if key not in self.plotted and len(self.plotted) >= MAX_SERIES:
+            self.notify(f"At most {MAX_SERIES} series on one plot: x takes one off (F8)", severity="warning")
+            return
+        self.read_log(key, window_seconds or parse_window(DEFAULT_WINDOW))
+
+    @work(group="trend-log", exit_on_error=False, name="Trend log")
+    async def read_log(self, key: Key, window_seconds: float) -> None:
+        device, object_id = key
+        client = self.runtime.client
+        began = time.monotonic()
+        self.status(f"Reading {object_id} of device {device}: the last {window_text(window_seconds)}...", busy=True)
+        name = await client.read(device, object_id, "object-name")
+        units, logged = await self._logged(device, object_id)
+        read_at = time.time()
+        records = await read_range(client, device, object_id, since=read_at - window_seconds)
+        pairs = tuple((r.epoch, plotted_value(r.value) if r.kind == "value" else None) for r in records)
+        self.history.load_log(LogSeries(key, str(name), units_symbol(units), logged, window_seconds, read_at, pairs))
+        if key not in self.plotted:
+            self.plotted.append(key)
+        self._list_series()
+        if pairs:  # show the whole log: widen the window to fit it (never narrow what the technician chose)
+            span = read_at - pairs[0][0]
+            fit = next((w for w in WINDOWS if w >= span), WINDOWS[-1])
+            self.window_seconds = max(self.window_seconds, fit)
+            self.scrolled_back = 0.0
+        self.redraw()
+        self.status(f"{name}: {len(records)} record(s) of the last {window_text(window_seconds)} in "
+                    f"{time.monotonic() - began:.2f} s (F8)", busy=False)
+
+    async def _logged(self, device: int, object_id: str) -> tuple[str | None, str]:
+        """The logged object's units and a description of it; (None, "") when the log does not say."""
+        client = self.runtime.client
+        try:
+            reference = await client.read(device, object_id, "log-device-object-property")
+        except BacnetError:
+            return None, ""  # optional property (a log filled by writes): no units to show
+        if not isinstance(reference, dict) or not reference.get("objectIdentifier"):
+            return None, ""
+        where = str(reference.get("deviceIdentifier") or f"device,{device}").split(",")[-1]
+        source = int(where) if where.isdigit() else device
+        logged = f"{reference['objectIdentifier']} {reference.get('propertyIdentifier', '')} on {source}"
+        try:
+            units = await client.read(source, reference["objectIdentifier"], "units")
+        except BacnetError:
+            units = None  # binary and multi-state objects have none
+        return (units if isinstance(units, str) else None), logged
 
     # ----- drawing -------------------------------------------------------------------------------------
 
@@ -180,10 +303,13 @@ class TrendsPane(Pane):
         plt.clear_data()
         plt.clear_figure()
         plotted_any = False
+        columns = max(10, self.plot.size.width)
         for key in self.plotted:
             series = self.history.series(key, start, end)
             if series:
-                plt.plot([t - end for t, _ in series], [v for _, v in series], label=self.label(key),
+                # Two samples a column is all a plot can show; 10,000 log records draw like 200.
+                drawn = downsample(series, start, end, columns)
+                plt.plot([t - end for t, _ in drawn], [v for _, v in drawn], label=self.label(key),
                          marker="braille")
                 plotted_any = True
             labelled: tuple[float, str] | None = None
@@ -198,16 +324,18 @@ class TrendsPane(Pane):
         ticks = [start - end + i * self.window_seconds / 4 for i in range(5)]
         plt.xticks(ticks, [time.strftime("%H:%M:%S", time.localtime(end + t)) for t in ticks])
         if not plotted_any:
-            plt.title("p on a point in Explore plots it here" if not self.plotted else "waiting for values...")
-        self.plot.refresh()
+            plt.title("p on a point in Explore (l: a trend log) plots it here" if not self.plotted
+                      else "waiting for values...")
+        self.plot.changed()
         state = "paused" if self.paused_at is not None else "live"
         back = f", {window_text(self.scrolled_back)} back" if self.scrolled_back else ""
         marks = sum(len(self.history.markers_of(k, start, end)) for k in self.plotted)
+        logs = sum(self.is_log(k) for k in self.plotted)
         self.query_one("#trend-summary", InfoLine).update(Text.assemble(
-            (f"{len(self.plotted)} series", "bold"), f"  {window_text(self.window_seconds)} window{back}  ",
+            (f"{len(self.plotted)} series", "bold"), f" ({logs} log)" if logs else "", f"  {window_text(self.window_seconds)} window{back}  ",
             (state, "yellow" if self.paused_at is not None else "green"),
             (f"  {marks} ASO write(s) marked" if marks else "", "dark_orange"), "  ",
-            ("space pause, Left/Right scroll, +/- zoom, x remove, e export", "dim")))
+            ("space pause, Left/Right scroll, +/- zoom, x remove, e export, l trend log", "dim")))
 
     # ----- export --------------------------------------------------------------------------------------
 

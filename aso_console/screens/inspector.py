@@ -85,6 +85,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
         Binding("v", "raw", "Raw", id="inspector.raw"),
         Binding("r", "reload", "Reload", id="inspector.reload"),
         Binding("s", "schedule", "Schedule", id="inspector.schedule"),  # schedule objects only (check_action)
+        Binding("t", "plot_log", "Plot log", id="inspector.plot_log"),  # trend-log objects only (check_action)
     ]
 
     def __init__(self, client: BacnetClient, target: Inspected, *, audit: AuditJournal | None = None) -> None:
@@ -297,7 +298,15 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
             self._fill()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "plot_log":
+            return self.oid.type == "trend-log"
         return self.oid.type == "schedule" if action == "schedule" else True
+
+    def action_plot_log(self) -> None:
+        """Read this trend log's buffer (the last 24 h) into the Trends tab and show it (F8)."""
+        self.action_close()  # ends a COV subscription too
+        self.app.trends.load_log(self.target.device.instance, self.target.object_id)
+        self.app.action_show_tab("trends")
 
     def action_schedule(self) -> None:
         from .schedule_view import ScheduleScreen  # the week grid (issue 13)
