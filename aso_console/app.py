@@ -33,6 +33,7 @@ from aso_runtime.closeout.undo import (
 
 from .commands import CommandRunner
 from .messages import Status, WorkFailed
+from .panes.alarms import REMOVE_ON_EXIT_SECONDS, AlarmsPane
 from .panes.explore import ExplorePane
 from .panes.overrides import OverridesPane
 from .panes.trends import TrendsPane
@@ -69,6 +70,7 @@ class AsoConsoleApp(App[None]):
         Binding("f4", "show_tab('log')", "Log", show=False, id="app.log"),
         Binding("f7", "show_tab('overrides')", "Overrides", show=False, id="app.overrides"),
         Binding("f8", "show_tab('trends')", "Trends", show=False, id="app.trends"),
+        Binding("f9", "show_tab('alarms')", "Alarms", show=False, id="app.alarms"),
         Binding("f5", "discover", "Who-Is", id="app.discover"),
         Binding("f6", "discover_options", "Discover", id="app.discover_options"),
         Binding("slash", "filter", "Filter", id="app.filter"),
@@ -102,8 +104,22 @@ class AsoConsoleApp(App[None]):
         self.commands = CommandRunner(self.runtime, self.site)
 
     async def on_unmount(self) -> None:
+        await self._remove_recipient_entries()
         if self.owns_runtime and self.runtime is not None:
             await self.runtime.close()
+
+    async def _remove_recipient_entries(self) -> None:
+        """Take this console out of every recipient list it joined (F9, n): a controller must not keep
+        notifying a workstation that has left the site."""
+        alarms = getattr(self, "alarms", None)
+        if alarms is None or not alarms.enrollments or self.runtime is None:
+            return
+        try:
+            failed = await asyncio.wait_for(alarms.remove_all(), REMOVE_ON_EXIT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 (a timeout too: quitting must not hang on a silent controller)
+            failed = [f"{type(exc).__name__}: {exc}"]
+        for line in failed:
+            log.warning("recipient entry not removed on exit: %s", line)
 
     # ----- layout ------------------------------------------------------------------------
 
@@ -122,6 +138,8 @@ class AsoConsoleApp(App[None]):
                 yield OverridesPane(self.runtime, self.site, id="overrides-pane")
             with TabPane("Trends F8", id="trends"):
                 yield TrendsPane(self.runtime, self.site, id="trends-pane")
+            with TabPane("Alarms F9", id="alarms"):
+                yield AlarmsPane(self.runtime, self.site, id="alarms-pane")
         yield StatusBar(self.runtime.read_only, id="status")
         yield KeyBar()
 
@@ -133,6 +151,7 @@ class AsoConsoleApp(App[None]):
         self.explore = self.query_one(ExplorePane)
         self.runner_pane = self.query_one(RunnerPane)
         self.trends = self.query_one(TrendsPane)
+        self.alarms = self.query_one(AlarmsPane)
         self.tabs = self.query_one(TabbedContent)
         self.status_bar = self.query_one(StatusBar)
         self.explore.focus_main()
@@ -207,6 +226,8 @@ class AsoConsoleApp(App[None]):
             self.query_one(OverridesPane).focus_main()
         elif tab == "trends":
             self.trends.focus_main()
+        elif tab == "alarms":
+            self.alarms.focus_main()
         else:
             self.explore.focus_main()
 
@@ -323,6 +344,8 @@ class AsoConsoleApp(App[None]):
         yield SystemCommand("Command line", "read, write, release, rpm, wpm, pa, whois, whohas, routers",
                             lambda: self.action_show_tab("command"))
         yield SystemCommand("Show log", "Runtime and BACnet events", lambda: self.action_show_tab("log"))
+        yield SystemCommand("Alarms", "Active and unacknowledged alarms site-wide, live; acknowledge (F9)",
+                            lambda: self.action_show_tab("alarms"))
         yield SystemCommand("Runner: load an ASO", "Load a script or a packaged example",
                             lambda: self.runner_pane.post_message(InstanceTable.Action("load", None)))
         yield SystemCommand("This session's writes", "What this console wrote and released; u undoes one",

@@ -34,6 +34,8 @@ HELP = """\
 | space / Left Right / + - / x / e | trends | pause / scroll back and forward / zoom 1 min..24 h / remove the series / export CSV |
 | l / r | trends | read a trend log's buffer into the plot (DEV OBJ, last 2h/24h) / read the highlighted log again |
 | t | inspector (trend-log object) | read its buffer (last 24 h) into Trends (F8); p on it in Explore does the same |
+| F9, then r / a | alarms | active and unacknowledged alarms of every discovered device (live) / acknowledge the selected one (asks first, read back) |
+| n / N | alarms | add this console to the recipient list of the selected alarm's notification class (asks first; taken out on exit) / take it out now |
 | U | Explore | this session's writes and releases; u undoes one (only while the slot still holds it) |
 | w / o / v | inspector | write the highlighted property / put in or out of service / raw value |
 | r / f / g / d | overrides | sweep the site again / filter (`1001 p8 p1-15 aso console cli device unknown oos >1h` and words) / sort by device, priority, holder, age / show the programs' own slots at 16 |

@@ -1,0 +1,107 @@
+"""The Alarms tab (F9) on the in-process demo building: list, acknowledge, join the recipient list, hear it live.
+
+VAV 2001's zone temperature (analog-input,1) has a high-limit alarm (78 degF) reported through
+notification-class,1; it is tripped as on site, by overriding the airflow setpoint to 0.
+"""
+
+from __future__ import annotations
+
+from aso_console.screens.confirm import ConfirmScreen
+from aso_runtime.bacnet import read_recipients
+from aso_runtime.closeout.audit import read_records
+from aso_runtime.sim.alarms import set_recipients
+
+from .test_console import opened, until
+
+VAV = 2001
+ZONE_TEMP, AIRFLOW_SP, NC = "analog-input,1", "analog-value,3", "notification-class,1"
+ROW = f"{VAV}|{ZONE_TEMP}"
+
+
+def header(pane) -> str:
+    return str(pane.query_one("#alarm-summary").render())
+
+
+async def answer_yes(app, pilot, *words: str) -> str:
+    """Wait for the confirmation, check it names ``words``, say yes; returns its question."""
+    await until(lambda: isinstance(app.screen, ConfirmScreen))
+    question = app.screen.question
+    assert all(word in question for word in words), question
+    await pilot.press("y")
+    return question
+
+
+async def test_alarm_listed_acknowledged_then_heard_live_after_consent_and_entry_removed_on_exit(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        building, client = app.runtime.building, app.runtime.client
+        nc = building.point(VAV, NC)
+        set_recipients(nc, [])  # nobody hears this class yet: what arrives comes through our own entry
+        await client.write(VAV, AIRFLOW_SP, 0.0, priority=8)  # no cool air: the zone passes 78 degF
+        building.advance(1200, dt=5.0)
+
+        await pilot.press("f9")
+        pane = app.alarms
+        await until(lambda: ROW in pane.rows and not pane.sweeping)
+        row = pane.rows[ROW]
+        assert (row.event_state, row.unacknowledged, row.priority, row.via) == ("high-limit", ["to-offnormal"], 100, "GEI")
+        assert "1 unacknowledged, 1 active" in header(pane)
+
+        await pilot.press("a")
+        await answer_yes(app, pilot, str(VAV), ZONE_TEMP, "high-limit")
+        await until(lambda: not pane.rows[ROW].unacknowledged)
+        assert "to-offnormal" in await client.read(VAV, ZONE_TEMP, "acked-transitions")  # independent read
+        assert "0 unacknowledged, 1 active" in header(pane)
+
+        await pilot.press("n")
+        question = await answer_yes(app, pilot, NC, str(VAV), f"device {client.device_instance}", "exits")
+        assert "confirmed" in question
+        await until(lambda: pane.enrollments)
+        listed = await read_recipients(client, VAV, 1)
+        assert [e.device_instance for e in listed] == [client.device_instance]
+
+        # The zone cools back down: the controller tells us, and the row changes without a reload.
+        await client.release(VAV, AIRFLOW_SP, priority=8)
+        building.advance(1800, dt=5.0)
+        await until(lambda: pane.rows[ROW].event_state == "normal")
+        assert pane.rows[ROW].via == "EVT" and pane.heard_count >= 1
+        await client.write(VAV, ZONE_TEMP, True, property="out-of-service")  # a hot reading at the sensor
+        await client.write(VAV, ZONE_TEMP, 85.0)
+        await until(lambda: pane.rows[ROW].event_state == "high-limit")
+        assert pane.rows[ROW].unacknowledged == ["to-offnormal"]  # a new alarm, waiting for an acknowledgement
+        await until(lambda: any("Alarm" in line and "high-limit" in line for line in app.notices))
+
+    # The console has exited: the controller's own list no longer names it, and the journal says so.
+    assert list(nc.recipientList) == []
+    writes = [r for r in read_records() if r.property == "recipient-list"]
+    assert [(r.object_id, r.outcome, len(r.before), len(r.after)) for r in writes] == [(NC, "ok", 0, 1), (NC, "ok", 1, 0)]
+    assert writes[1].undoes == writes[0].id
+
+
+async def test_n_removes_our_entry_on_request_and_a_locked_list_is_one_line(cleanup_vlans):
+    from aso_runtime.sim.alarms import lock_recipients
+
+    async with opened(cleanup_vlans) as (app, pilot):
+        building, client = app.runtime.building, app.runtime.client
+        nc = building.point(VAV, NC)
+        before = list(nc.recipientList)
+        await client.write(VAV, ZONE_TEMP, True, property="out-of-service")
+        await client.write(VAV, ZONE_TEMP, 85.0)
+        await pilot.press("f9")
+        pane = app.alarms
+        await until(lambda: ROW in pane.rows and not pane.sweeping)
+        await pilot.press("n")
+        await answer_yes(app, pilot, NC)
+        await until(lambda: pane.enrollments)
+        assert len(nc.recipientList) == len(before) + 1
+        await pilot.press("N")
+        await answer_yes(app, pilot, NC, str(VAV))
+        await until(lambda: not pane.enrollments)
+        assert list(nc.recipientList) == before  # the site's own entry untouched
+
+        lock_recipients(nc)
+        await pilot.press("n")
+        await answer_yes(app, pilot, NC)
+        await until(lambda: any("failed" in line and "write-access-denied" in line for line in app.notices))
+        line = next(line for line in app.notices if "write-access-denied" in line)
+        assert "\n" not in line and "Traceback" not in line
+        assert not pane.enrollments and list(nc.recipientList) == before
