@@ -39,6 +39,7 @@ from .panes.overrides import OverridesPane
 from .panes.trends import TrendsPane
 from .panes.runner import RunnerPane
 from .runtime import ConsoleOptions, ConsoleRuntime, demo_help, open_runtime
+from .screens.bbmd_tables import BbmdTablesScreen, default_bbmd
 from .screens.confirm import ConfirmScreen
 from .screens.discover_modal import DiscoverRequest, DiscoverScreen
 from .screens.help import HelpScreen
@@ -350,4 +351,8 @@ class AsoConsoleApp(App[None]):
                             lambda: self.runner_pane.post_message(InstanceTable.Action("load", None)))
         yield SystemCommand("This session's writes", "What this console wrote and released; u undoes one",
                             self.explore.action_session_writes)
+        yield SystemCommand("Manage device", "Time sync, DCC, reinitialize for the device under the cursor (m)",
+                            self.explore.manage_device)
+        yield SystemCommand("BBMD tables", "Read a BBMD's broadcast-distribution and foreign-device tables",
+                            lambda: self.push_screen(BbmdTablesScreen(self.runtime.client, default_bbmd(self.runtime))))
         yield SystemCommand("Keys and help", "What every key does", self.action_help)

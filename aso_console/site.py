@@ -23,6 +23,10 @@ class SiteDevice:
     points: dict[str, ObjectInfo] | None = None  # None until the object list is loaded
     offline: bool = False
     error: str | None = None
+    # DeviceCommunicationControl this console sent ("enable", "disable", "disable-initiation") and, for a
+    # timed disable, the time.monotonic() it ends: the tree says so, and a silent device is not "offline".
+    communication: str = "enable"
+    communication_until: float | None = None
 
     @property
     def instance(self) -> int:

@@ -33,8 +33,8 @@ from aso_runtime.bacnet.local import drop_virtual_network
 from aso_runtime.sim import SimulatedBuilding
 from aso_runtime.sim.management import DEFAULT_PASSWORD
 
-from .sim_site import device_table
 from .ports import lease_many
+from .sim_site import device_table
 from .waiting import until
 
 PORTS = range(49100, 49200)
@@ -313,3 +313,44 @@ def test_cli_time_sync_dcc_reinit_and_bbmd_against_the_simulator():
                 sim.kill()
     assert sim.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+PASSWORD_PORTS = range(50100, 50200)
+
+
+def test_sim_password_option_sets_the_buildings_password():
+    help_text = subprocess.run([sys.executable, "-m", "aso_runtime.cli.main", "sim", "--help"], check=True,
+                               capture_output=True, text=True, timeout=60, env=_env(), cwd=ROOT).stdout
+    assert f'default "{DEFAULT_PASSWORD}"' in " ".join(help_text.split())
+    with lease_many(PASSWORD_PORTS, 2) as (port, client_port):
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "aso_runtime.cli.main", "--json", "sim", "--address", f"127.0.0.1/8:{port}",
+             "--devices", "8", "--password", "s3cret"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+        try:
+            vav = next(d for d in device_table(sim)["devices"] if d["instance"] == VAV)["address"]
+
+            def aso(*args: str) -> subprocess.CompletedProcess:
+                command = [sys.executable, "-m", "aso_runtime.cli.main", "--address", f"127.0.0.1/8:{client_port}",
+                           "--foreign", f"127.0.0.1:{port}", "--timeout", "2", *args]
+                return subprocess.run(command, check=False, capture_output=True, text=True, timeout=60, env=_env(),
+                                      cwd=ROOT, stdin=subprocess.DEVNULL)
+
+            old = aso("reinit", vav, "warmstart", "--password", DEFAULT_PASSWORD, "--yes")
+            assert old.returncode == 1 and "password-failure" in old.stderr, old.stderr
+            new = aso("reinit", vav, "warmstart", "--password", "s3cret", "--yes")
+            assert new.returncode == 0, new.stderr
+            sim.send_signal(signal.SIGINT)
+            _, stderr = sim.communicate(timeout=15)
+        finally:
+            if sim.poll() is None:
+                sim.kill()
+    assert sim.returncode == 0, stderr
+
+
+def test_sim_refuses_a_password_no_client_could_send():
+    too_long = subprocess.run(
+        [sys.executable, "-m", "aso_runtime.cli.main", "sim", "--address", "127.0.0.1/8:50199", "--password", "x" * 21],
+        check=False, capture_output=True, text=True, timeout=60, env=_env(), cwd=ROOT)
+    assert too_long.returncode == 2 and "at most 20 characters" in too_long.stderr, too_long.stderr
+    assert "Traceback" not in too_long.stderr

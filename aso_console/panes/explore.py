@@ -43,7 +43,9 @@ from ..widgets.info_line import InfoLine
 from ..widgets.point_table import PointTable
 from ..widgets.priority_panel import PriorityPanel, SlotTable
 from ..widgets.site_navigator import SiteNavigator
+from ..screens.bbmd_tables import default_bbmd
 from ..screens.confirm import TypeToConfirm
+from ..screens.device_actions import DeviceActionsScreen
 from ..screens.inspector import Inspected, InspectorScreen
 from ..screens.session_writes import SessionWritesScreen, names_from
 from ..screens.write_modal import WriteRequest, WriteScreen
@@ -325,7 +327,14 @@ class ExplorePane(Pane):
         if self._poll_worker is not None and self._poll_worker.is_running:
             return
         if self.points.rows_shown:
-            self._poll_worker = self.poll(self.points.visible_points())
+            # A device we told to stop communicating (DCC) would only time out: it is not asked.
+            points = [p for p in self.points.visible_points() if self._communicating(p[0])]
+            if points:
+                self._poll_worker = self.poll(points)
+
+    def _communicating(self, instance: int) -> bool:
+        device = self.site.devices.get(instance)
+        return device is None or device.communication != "disable"
 
     @work(group="poll", exit_on_error=False, name="Live values")
     async def poll(self, points: list[tuple[int, str]]) -> None:
@@ -342,7 +351,8 @@ class ExplorePane(Pane):
     def check_quiet_devices(self) -> None:
         """Ask every device not heard from lately whether it is still there (skipped while a check runs)."""
         if self.tree_complete.is_set() and (self._check_worker is None or not self._check_worker.is_running):
-            self._check_worker = self._check_devices(self.loader.liveness.quiet(self.liveness_quiet))
+            self._check_worker = self._check_devices([i for i in self.loader.liveness.quiet(self.liveness_quiet)
+                                                      if self._communicating(i)])
 
     @work(group="liveness", exit_on_error=False, name="Device check")
     async def _check_devices(self, instances: list[int]) -> None:
@@ -408,6 +418,23 @@ class ExplorePane(Pane):
         plotted = self.app.trends.toggle(target)
         name = self.site.object_name(*target)
         self.notify(f"{name}: {'plotted' if plotted else 'taken off the plot'} (F8 shows it)", timeout=3)
+
+    # ----- device management (m) ---------------------------------------------------------------------
+
+    @on(DeviceTree.ManageDevice)
+    def _manage(self, message: DeviceTree.ManageDevice) -> None:
+        self.manage_device(message.instance)
+
+    def manage_device(self, instance: int | None = None) -> None:
+        """Time sync, DCC, reinitialize, BBMD tables for the device under the cursor (or ``instance``)."""
+        data = self.device_tree.cursor_data
+        instance = instance if instance is not None else (data.instance if data is not None else None)
+        if instance is None or instance not in self.site.devices:
+            self.notify("Put the cursor on a device to manage it", severity="warning")
+            return
+        self.app.push_screen(DeviceActionsScreen(
+            self.client, self.site.devices[instance], self.runtime.audit, read_only=self.read_only,
+            changed=lambda i: self.post_message(DevicesChanged([i])), bbmd=default_bbmd(self.runtime)))
 
     # ----- writing -----------------------------------------------------------------------------------
 

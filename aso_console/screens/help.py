@@ -29,6 +29,7 @@ HELP = """\
 | w / Enter | priority array | write at the highlighted slot |
 | x / Delete | priority array | release (relinquish) the highlighted slot |
 | r | tree | reload the points of the device |
+| m | tree | manage the device: time sync (read back), DCC, reinitialize, BBMD tables; each confirmed |
 | i | tree, point table | inspect the point (or device): every property, decoded |
 | p | tree, point table | plot the point in Trends (F8), or take it off |
 | space / Left Right / + - / x / e | trends | pause / scroll back and forward / zoom 1 min..24 h / remove the series / export CSV |

@@ -9,6 +9,7 @@ device whose points are not read yet asks the pane (a message) to read them.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -73,6 +74,8 @@ class DeviceTree(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False, id="tree.select"),
         Binding("space", "toggle", "Toggle", show=False, id="tree.toggle"),
         Binding("r", "refresh_device", "Reload", id="tree.reload"),
+        # In ? help and the palette (the key bar keeps its room for 80 columns).
+        Binding("m", "manage", "Manage", show=False, id="tree.manage"),
         # Tab goes to the points (in the narrow layout they are not on screen to be tabbed to).
         Binding("tab", "open_points", "Points", show=False, id="tree.points"),
     ]
@@ -115,6 +118,13 @@ class DeviceTree(ScrollView, can_focus=True):
     class PointOpened(Message):
         """Enter on a point, or Tab: go to the points (the row and its priority array)."""
 
+    class ManageDevice(Message):
+        """``m`` on a device (or anything under it): time sync, DCC, reinitialize, BBMD tables."""
+
+        def __init__(self, instance: int) -> None:
+            super().__init__()
+            self.instance = instance
+
     # The node under the cursor. The pane watches it (a synchronous watcher, not a
     # message): the new selection's points are then in the same frame as the cursor.
     cursor_data: var[NodeData | None] = var(None, init=False)
@@ -131,6 +141,25 @@ class DeviceTree(ScrollView, can_focus=True):
         # the lines, a label or the styles change; a cursor move draws two lines again.
         self._drawn: dict[int, tuple[tuple[bool, bool, bool], Strip]] = {}
         self._styles: tuple[Style, Style, Style, Style] | None = None
+
+    COMMUNICATION_TICK = 5.0  # s between redraws of "comm disabled N min" (and its end)
+
+    def on_mount(self) -> None:
+        self.set_interval(self.COMMUNICATION_TICK, self.communication_tick)
+
+    def communication_tick(self) -> None:
+        """Count down the DCC disables this console sent; a run-out one is over (the device re-enabled itself)."""
+        now = time.monotonic()
+        changed = False
+        for device in self.site.devices.values():
+            if device.communication == "enable":
+                continue
+            changed = True
+            if device.communication_until is not None and device.communication_until <= now:
+                device.communication, device.communication_until = "enable", None
+        if changed:
+            self._drawn.clear()  # the countdown is in the labels
+            self.refresh()
 
     # ----- what the pane tells the tree ---------------------------------------------------------------
 
@@ -345,6 +374,10 @@ class DeviceTree(ScrollView, can_focus=True):
     def action_refresh_device(self) -> None:
         if self.cursor_data is not None and self.cursor_data.instance is not None:
             self.post_message(self.LoadPoints(self.cursor_data.instance))
+
+    def action_manage(self) -> None:
+        if self.cursor_data is not None and self.cursor_data.instance is not None:
+            self.post_message(self.ManageDevice(self.cursor_data.instance))
 
     def on_click(self, event: events.Click) -> None:
         meta = event.style.meta

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from rich.text import Text
 
 from aso_runtime.bacnet import object_type as type_row
@@ -31,12 +34,35 @@ def node_label(site: Site, outline: SiteOutline, data: NodeData) -> Text:
     return Text(device.error or "no points", style="dim italic")
 
 
+def communication_text(device: SiteDevice, now: float | None = None) -> str | None:
+    """``comm disabled 14 min`` / ``comm disabled`` / ``initiation disabled 3 min`` while a DCC of ours lasts.
+
+    ``now`` is time.monotonic() (given by tests). None when communication is
+    enabled, or when the timed disable has run out (the device re-enabled itself).
+    """
+    if device.communication == "enable":
+        return None
+    what = "comm disabled" if device.communication == "disable" else "initiation disabled"
+    if device.communication_until is None:
+        return what
+    left = device.communication_until - (time.monotonic() if now is None else now)
+    if left <= 0:
+        return None
+    return f"{what} {math.ceil(left / 60)} min"  # rounded up: "0 min" would read as over
+
+
 def device_label(device: SiteDevice) -> Text:
-    """``1001 AHU-1 (19)``; ``offline`` in red when it stopped answering."""
+    """``1001 AHU-1 (19)``; ``offline`` in red when it stopped answering; a DCC disable of ours while it lasts."""
     label = Text(str(device.instance), style="bold")
     if device.name:
         label.append(f" {device.name}")
-    if device.offline:
+    communication = communication_text(device)
+    if communication is not None:
+        # Before "offline": a device we told to be silent is expected not to answer.
+        label.append(f" {communication}", style="bold yellow")
+        if device.points is not None:
+            label.append(f" ({len(device.points)})", style="dim")
+    elif device.offline:
         label.append(" offline", style="bold red")
     elif device.points is not None:
         label.append(f" ({len(device.points)})", style="dim")

@@ -103,6 +103,9 @@ json: {{"address", "devices": [{{"instance", "name", "address", "kind"}}], "disc
 """)
     p.add_argument("--devices", type=whole_arg, metavar="N", help="devices in the building, 8..250: AHU, plant, meter and N-3 VAV boxes (default 8)")
     p.add_argument("--step", type=seconds_arg, metavar="S", help="seconds between model steps (default 1)")
+    p.add_argument("--password", metavar="PASSWORD",
+                   help='the devices\' DeviceCommunicationControl / ReinitializeDevice password '
+                        '(default "aso-sim", or $ASO_SIM_PASSWORD when set; "" asks none)')
 
     p = verb("run", "verb_run:cmd_run", "host ASO scripts headless until SIGINT/SIGTERM/SIGHUP, then release", """\
 examples:

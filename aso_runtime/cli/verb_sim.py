@@ -9,11 +9,18 @@ the same reason.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Any
 
-from aso_runtime.bacnet import check_can_bind
+from aso_runtime.bacnet import InvalidInput, check_can_bind
 from aso_runtime.sim import SimulatedBuilding
+from aso_runtime.sim.management import (
+    DEFAULT_PASSWORD,
+    PASSWORD_ENV,
+    check_password,
+    set_password,
+)
 from aso_runtime.verbs.words import local_address_arg
 
 from .context import Context
@@ -24,6 +31,11 @@ async def cmd_sim(ctx: Context) -> int:
     args = ctx.args
     address_text = args.address or SIM_ADDRESS
     local = local_address_arg(address_text)
+    if args.password is not None:
+        try:
+            check_password(args.password)
+        except ValueError as exc:
+            raise InvalidInput(f"--password: {exc}") from None
     check_can_bind(local)
     options: dict[str, Any] = {"address": address_text}
     if args.devices is not None:
@@ -32,6 +44,8 @@ async def cmd_sim(ctx: Context) -> int:
         options["step"] = args.step
     building = await SimulatedBuilding.start(**options)
     try:
+        if args.password is not None:
+            set_password(building, args.password)  # before anyone can ask: the building is not announced yet
         _announce(ctx, building, local)
         await _until_signalled()
     finally:
@@ -55,8 +69,20 @@ def _announce(ctx: Context, building: Any, local: Any) -> None:
     ctx.out.table([("Instance", "right"), "Name", "Address", "Kind"], rows, title=f"simulated building on {local}")
     ctx.out.line("discover it from another terminal with:")
     ctx.out.line(f"  {command}", style="bold")
+    ctx.out.note(password_note(ctx.args.password))
     ctx.out.note("Ctrl-C stops the simulator")
     ctx.out.stdout.flush()
+
+
+def password_note(password: str | None) -> str:
+    """Which password DCC and ReinitializeDevice ask (the default is printed: it is no secret)."""
+    if password == "":
+        return "DCC / reinitialize: no password asked (--password \"\")"
+    if password is not None:
+        return "DCC / reinitialize password: the one given with --password"
+    if os.environ.get(PASSWORD_ENV) is not None:
+        return f"DCC / reinitialize password: the one in ${PASSWORD_ENV}"
+    return f"DCC / reinitialize password: {DEFAULT_PASSWORD!r} (the default; change it with --password)"
 
 
 async def _until_signalled() -> None:

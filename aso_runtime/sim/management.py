@@ -21,8 +21,9 @@
 A wrong or missing password is Error(security, password-failure) for DCC and
 ReinitializeDevice, checked before anything else. The password is
 ``DEFAULT_PASSWORD`` (``"aso-sim"``), or ``$ASO_SIM_PASSWORD`` when set when
-the building starts; set ``app.management_password`` on one device to change
-it (an empty password means none is asked).
+the building starts; :func:`set_password` changes it for every device (``aso
+sim --password``), ``app.management_password`` for one (an empty password
+means none is asked).
 """
 
 from __future__ import annotations
@@ -52,8 +53,25 @@ DCC_SERVICE, REINITIALIZE_SERVICE, I_AM_SERVICE = 17, 20, 0
 PROGRAM_PRIORITY = 16  # the device's own programs (model.py) write here
 
 
+MAX_PASSWORD = 20  # characters: a client cannot send a longer one (clause 16.1.1.1.3)
+
+
 def default_password() -> str:
     return os.environ.get(PASSWORD_ENV, DEFAULT_PASSWORD)
+
+
+def check_password(password: str) -> str:
+    """``password`` if a client could ever send it (0..20 characters; "" asks none), else ValueError."""
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a DCC/reinitialize password is at most {MAX_PASSWORD} characters, got {len(password)}")
+    return password
+
+
+def set_password(building: Any, password: str) -> None:
+    """Every device of a running ``building`` asks ``password`` from now on ("" asks none)."""
+    check_password(password)
+    for device in building.devices:
+        building.application(device.instance).management_password = password
 
 
 # ----- the device's clock -------------------------------------------------------------------
