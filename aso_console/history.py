@@ -9,7 +9,10 @@ ASO writes and releases of a point are kept as markers for the plot.
 
 A trend log's buffer read from a device (ReadRange) is kept beside them as a
 :class:`LogSeries`: static, never extended by live values, replaced only when
-it is read again. ``downsample`` thins any series to what a plot of a given
+it is read again. A trend-log-multiple gives one per logged property (a
+column), keyed ``(device, "trend-log-multiple,1[2]")``: the index is the
+column's place in log-device-object-property, counted from 1 as BACnet arrays
+are. ``downsample`` thins any series to what a plot of a given
 width can show, so 10,000 records draw as fast as 200.
 """
 
@@ -46,16 +49,23 @@ class LogSeries:
     ``records`` are ``(epoch s, value)`` oldest first, value None for a record
     that carries no number (log-status, failure); ``units`` is the logged
     object's units symbol ("°F", "" when unknown); ``window_seconds`` how far
-    back it was read (``r`` reads the same again).
+    back it was read (``r`` reads the same again); ``column`` a
+    trend-log-multiple's column (1..), 0 for a trend-log.
     """
 
-    key: Key  # (device instance, "trend-log,1")
+    key: Key  # (device instance, "trend-log,1"), or a column's: (device instance, "trend-log-multiple,1[2]")
     name: str
     units: str
     logged: str  # what the log records: "analog-input,1 present-value on 2001"
     window_seconds: float
     read_at: float
     records: tuple[tuple[float, float | None], ...]
+    column: int = 0
+
+    @property
+    def object_id(self) -> str:
+        """The trend log object on the device: "trend-log-multiple,1" for any of its columns."""
+        return self.key[1].removesuffix(f"[{self.column}]") if self.column else self.key[1]
 
     # Computed once: a log is static, and the plot asks for its window every redraw.
     @functools.cached_property
@@ -65,6 +75,11 @@ class LogSeries:
     @functools.cached_property
     def times(self) -> list[float]:
         return [t for t, _ in self.samples]
+
+
+def column_key(log: Key, column: int) -> Key:
+    """The plot's key of a trend-log-multiple's ``column`` (1..): ``(2001, "trend-log-multiple,1[2]")``."""
+    return log[0], f"{log[1]}[{column}]"
 
 
 def downsample(samples: list[tuple[float, float]], start: float, end: float,

@@ -1,17 +1,22 @@
-"""The Trends tab (F8): p plots a point, values are recorded and drawn, ASO writes are marked."""
+"""The Trends tab (F8): p plots a point, values are recorded and drawn, ASO writes are marked;
+trend logs and trend-log-multiples (a series per logged property) are read into the plot."""
 
 from __future__ import annotations
 
 import csv
 import time
 
+import pytest
 from textual.widgets import TabbedContent
 
 from aso_console.history import LogSeries, PointHistory, downsample, plotted_value
-from aso_console.screens.trend_log_modal import TrendLogScreen
-from aso_runtime.sim.trends import fill, trend_log
+from aso_console.messages import Status
+from aso_console.panes.trends import throttled
+from aso_console.screens.trend_log_modal import TrendLogRequest, TrendLogScreen, parse_request
+from aso_runtime.bacnet import InvalidInput
+from aso_runtime.sim.trends import fill, fill_multiple, trend_log
 
-from .test_console import AHU, FAN_SPEED, opened, select_point, until
+from .test_console import AHU, FAN_SPEED, discovered, make_app, opened, select_point, until
 from .test_console_inspector import inspect
 
 SUPPLY_AIR = "analog-input,2"
@@ -167,3 +172,91 @@ async def test_t_does_nothing_on_other_objects(cleanup_vlans):
         await pilot.press("t")
         await pilot.pause()
         assert app.screen is screen and not app.trends.plotted
+
+
+# ----- trend-log-multiple: a series per logged property (issue 13) ----------------------------------
+
+MULTIPLE = "trend-log-multiple,1"  # VAV-1-01's: zone temperature, airflow, damper command
+COLUMNS = [f"{MULTIPLE}[{column}]" for column in (1, 2, 3)]
+
+
+def test_throttled_shows_the_first_count_then_at_most_one_per_interval():
+    now = [0]
+    shown: list[int] = []
+    show = throttled(shown.append, every=4, clock=lambda: now[0])
+    for count in range(1, 11):  # ten pages, one a tick: shown on ticks 0, 4 and 8
+        show(count * 100)
+        now[0] += 1
+    assert shown == [100, 500, 900]
+
+
+def test_the_trend_log_dialog_takes_a_trend_log_multiple_and_refuses_other_objects():
+    assert parse_request(f"{VAV} tlm 1", "2h") == TrendLogRequest(VAV, MULTIPLE, 7200.0)
+    with pytest.raises(InvalidInput, match="not a trend log"):
+        parse_request(f"{VAV} ai 1", "2h")
+
+
+def served_multiple(app, count: int) -> list[tuple]:
+    """VAV-1-01's trend-log-multiple with ``count`` more records, then disabled (the sim logs no more): its records."""
+    log = app.runtime.building.point(VAV, MULTIPLE)
+    fill_multiple(log, count, start=log.last_epoch() + 0.01, interval=0.01)
+    log.enable = False  # same tick as the fill: the buffer read is the buffer served
+    return [tuple(round(v, 3) for v in entry.value) for entry in log.entries()]
+
+
+async def test_a_trend_log_multiple_plots_a_series_per_logged_property_with_progress(cleanup_vlans, tmp_path):
+    statuses: list[str] = []
+    app = make_app()
+    cleanup_vlans.append(app)
+    hook = lambda message: statuses.append(message.text) if isinstance(message, Status) else None  # noqa: E731
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await discovered(app, pilot)
+        served = served_multiple(app, 2000)
+        trends = app.trends
+        await pilot.press("f8")
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, TrendLogScreen))
+        await pilot.press(*f"{VAV} tlm 1")
+        await pilot.press("enter")
+        keys = [(VAV, column) for column in COLUMNS]
+        await until(lambda: trends.plotted == keys)
+        assert [trends.label(k) for k in keys] == [f"{VAV} VAV-1-01 Zone Temperature log (°F)",
+                                                   f"{VAV} VAV-1-01 Airflow log (cfm)",
+                                                   f"{VAV} VAV-1-01 Damper Command log (%)"]
+        assert "3 series (3 log)" in str(trends.query_one("#trend-summary").render())
+        for index, key in enumerate(keys):
+            assert [round(v, 3) for _, v in trends.history.series(key)] == [values[index] for values in served]
+
+        # The status line counted the records while they came, then said how many.
+        counting = [text for text in statuses if text.startswith(f"Reading {VAV} {MULTIPLE}: ")
+                    and text.endswith(" records...")]
+        counts = [int(text.split(": ")[1].split()[0].replace(",", "")) for text in counting]
+        assert counts and counts == sorted(counts) and counts[-1] <= len(served)
+        await until(lambda: f"{len(served)} record(s)" in str(app.query_one("#status").render()))
+
+        exported = tmp_path / "trend.csv"
+        trends.write_csv(exported)
+        rows = list(csv.reader(exported.open()))[1:]
+        assert len(rows) == 3 * len(served)  # every record of every column, not the thinned plot
+        for index, column in enumerate(COLUMNS):
+            assert [round(float(row[3]), 3) for row in rows if row[2] == column] == [v[index] for v in served]
+
+        # x takes the airflow off; r on the zone temperature reads the log again for the two left.
+        first_read = trends.history.logs[keys[0]].read_at
+        trends.series_list.highlighted = 1
+        await pilot.press("x")
+        assert trends.plotted == [keys[0], keys[2]]
+        trends.series_list.highlighted = 0
+        await pilot.press("r")
+        await until(lambda: trends.history.logs[keys[0]].read_at > first_read)
+        await until(lambda: trends.history.logs[keys[2]].read_at > first_read)
+        assert trends.plotted == [keys[0], keys[2]] and keys[1] not in trends.history.logs
+
+
+async def test_t_in_the_inspector_of_a_trend_log_multiple_plots_its_columns(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await inspect(app, pilot, VAV, MULTIPLE)
+        await pilot.press("t")
+        await until(lambda: app.trends.plotted == [(VAV, column) for column in COLUMNS])
+        assert app.query_one(TabbedContent).active == "trends"
+        assert app.trends.label((VAV, COLUMNS[1])) == f"{VAV} VAV-1-01 Airflow log (cfm)"

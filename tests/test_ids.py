@@ -27,6 +27,9 @@ from aso_runtime.bacnet.ids import ABBREVIATIONS, OBJECT_TYPES
         (" MSV 12 ", ("multi-state-value", 12)),
         ("multiStateValue,3", ("multi-state-value", 3)),
         ("analog input 7", ("analog-input", 7)),
+        ("tl 2", ("trend-log", 2)),
+        ("tlm,1", ("trend-log-multiple", 1)),
+        ("TLM1", ("trend-log-multiple", 1)),
     ],
 )
 def test_accepted_forms(typed, expected):

@@ -97,6 +97,26 @@ async def test_a_full_10000_record_log_pages_and_drops_the_oldest(site):
     assert _read(await read_range(client, 4001, "trend-log,1", by="sequence")) == _served(meter)
 
 
+async def test_progress_counts_the_records_read_page_by_page_up_to_the_total(site):
+    building, client = site
+    meter = _fresh(building, 4001, 600, time.time() + 10)  # max APDU 480: a few dozen records a page
+    counts: list[int] = []
+    records = await read_range(client, 4001, "trend-log,1", by="sequence", progress=counts.append)
+    assert _read(records) == _served(meter)
+    assert len(counts) > 5 and counts == sorted(set(counts)) and counts[-1] == len(records) == 601
+    counts.clear()
+    newest = await read_range(client, 4001, "trend-log,1", count=100, progress=counts.append)
+    assert len(counts) > 1 and counts == sorted(set(counts)) and counts[-1] == len(newest) == 100
+    counts.clear()  # by position the time filter is ours: every record read counts, then the older are dropped
+    since = meter.entries()[300].epoch
+    after = await read_range(client, 4001, "trend-log,1", since=since, by="position", progress=counts.append)
+    assert len(after) == sum(e.epoch > since for e in meter.entries()) < 601
+    assert counts == sorted(set(counts)) and counts[-1] == 601
+    counts.clear()
+    multiple = await read_range(client, 2001, "tlm,1", by="time", progress=counts.append)  # the short form
+    assert counts and counts[-1] == len(multiple) >= 1
+
+
 async def test_a_device_without_trend_logs_rejects_read_range(site):
     _, client = site
     with pytest.raises(BacnetReject):

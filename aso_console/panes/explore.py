@@ -411,7 +411,7 @@ class ExplorePane(Pane):
         if target is None:
             self.notify("Put the cursor on a point to plot it", severity="warning")
             return
-        if target[1].startswith("trend-log,") and target not in self.app.trends.plotted:
+        if target[1].startswith(("trend-log,", "trend-log-multiple,")) and target not in self.app.trends.plotted:
             self.app.trends.load_log(*target)  # the log's buffer (ReadRange), not its present value
             self.notify(f"{self.site.object_name(*target)}: reading its buffer into the plot (F8)", timeout=3)
             return

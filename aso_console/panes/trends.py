@@ -13,14 +13,20 @@ shed stages against the building's kW) is visible at a glance.
 A trend log's buffer joins the same plot (``l`` asks DEV OBJ and how far back; ``t`` in the
 inspector of a trend-log object; ``p`` on one in Explore): read with ReadRange in a worker,
 labelled "log" with the logged object's units, and static: live values never extend it, ``r``
-reads it again. Every series is thinned to two samples per plot column for drawing
-(``history.downsample``) while ``e`` exports every record.
+reads it again. A trend-log-multiple comes as one such series per logged property (a column),
+each labelled with the logged object's name and units; ``r`` on any of them reads the log again
+for every column still plotted, ``x`` takes one column off. While a log is read the status line
+counts the records (a few times a second). Every series is thinned to two samples per plot
+column for drawing (``history.downsample``) while ``e`` exports every record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +41,10 @@ from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from aso_runtime.aso import AsoEvent
-from aso_runtime.bacnet import BacnetError, read_range, short_id
+from aso_runtime.bacnet import BacnetError, logged_columns, read_range, short_id
 from aso_runtime.verbs.text import units_symbol
 
-from ..history import Key, LogSeries, Marker, downsample, plotted_value
+from ..history import Key, LogSeries, Marker, column_key, downsample, plotted_value
 from ..live import LivePoller
 from ..messages import Pane
 from ..runtime import ConsoleRuntime
@@ -55,6 +61,7 @@ WINDOWS = (60, 300, 900, 3600, 4 * 3600, 24 * 3600)  # seconds shown: 1 min .. 2
 POLL_SECONDS = 2.0
 REDRAW_SECONDS = 2.0  # live redraws: as often as the plotted points are polled (a redraw costs ~25 ms)
 MAX_SERIES = 8
+PROGRESS_SECONDS = 0.2  # the record count of a log being read: at most five updates a second
 
 
 class TrendPlot(PlotextPlot):
@@ -78,6 +85,21 @@ class TrendPlot(PlotextPlot):
         if self._built is None or self._built[0] != key:
             self._built = (key, super().render())
         return self._built[1]
+
+
+def throttled(show: Callable[[int], None], every: float = PROGRESS_SECONDS,
+              clock: Callable[[], float] = time.monotonic) -> Callable[[int], None]:
+    """``show(n)`` at most once every ``every`` seconds: the first call at once, those between dropped."""
+    last = -math.inf
+
+    def call(n: int) -> None:
+        nonlocal last
+        now = clock()
+        if now - last >= every:
+            last = now
+            show(n)
+
+    return call
 
 
 def window_text(seconds: float) -> str:
@@ -235,37 +257,67 @@ class TrendsPane(Pane):
         if key is None or not self.is_log(key):
             self.notify("r reads a trend log again: highlight a log series (l loads one)", severity="warning")
             return
-        self.load_log(*key, self.history.logs[key].window_seconds)
+        log = self.history.logs[key]
+        self.load_log(key[0], log.object_id, log.window_seconds, again=True)
 
-    def load_log(self, device: int, object_id: str, window_seconds: float | None = None) -> None:
+    def load_log(self, device: int, object_id: str, window_seconds: float | None = None, *,
+                 again: bool = False) -> None:
         """Read trend log ``object_id`` of ``device`` (its last ``window_seconds``, default 24 h) into the plot.
 
-        Runs in a worker: the status line says what is being read and how many records came;
-        a failure (no such object, no ReadRange) is one line there. Reading it again replaces it.
+        A trend-log-multiple plots a series per logged property; ``again`` (``r``) reads only
+        the columns still plotted. Runs in a worker: the status line says what is being read
+        and counts the records; a failure (no such object, no ReadRange) is one line there.
+        Reading it again replaces it.
         """
         key = (device, object_id)
-        if key not in self.plotted and len(self.plotted) >= MAX_SERIES:
+        multiple = object_id.startswith("trend-log-multiple,")
+        if not multiple and key not in self.plotted and len(self.plotted) >= MAX_SERIES:
             self.notify(f"At most {MAX_SERIES} series on one plot: x takes one off (F8)", severity="warning")
             return
-        self.read_log(key, window_seconds or parse_window(DEFAULT_WINDOW))
+        self.read_log(key, window_seconds or parse_window(DEFAULT_WINDOW), again)
 
     @work(group="trend-log", exit_on_error=False, name="Trend log")
-    async def read_log(self, key: Key, window_seconds: float) -> None:
+    async def read_log(self, key: Key, window_seconds: float, again: bool = False) -> None:
         device, object_id = key
         client = self.runtime.client
         began = time.monotonic()
-        self.status(f"Reading {object_id} of device {device}: the last {window_text(window_seconds)}...", busy=True)
-        name = await client.read(device, object_id, "object-name")
-        units, logged = await self._logged(device, object_id)
+        self.status(f"Reading {device} {object_id}: the last {window_text(window_seconds)}...", busy=True)
+        name = str(await client.read(device, object_id, "object-name"))
+        if object_id.startswith("trend-log-multiple,"):
+            columns = await self._columns(device, object_id)
+        else:
+            units, logged = await self._logged(device, await self._reference(device, object_id))
+            columns = [(key, name, units, logged)]
+        keys = [column[0] for column in columns]
+        wanted = [k for k in keys if k in self.plotted] if again else keys
+        room = MAX_SERIES - sum(k not in wanted for k in self.plotted)
+        if len(wanted) > room:
+            self.notify(f"{name} logs {len(wanted)} properties; the plot has room for {room} more of its "
+                        f"{MAX_SERIES} series: x takes one off (F8)", severity="warning")
+            self.status(f"{name}: not read (no room on the plot)", busy=False)
+            return
+
+        def counted(read: int) -> None:
+            self.status(f"Reading {device} {object_id}: {read:,} records...", busy=True)
+
         read_at = time.time()
-        records = await read_range(client, device, object_id, since=read_at - window_seconds)
-        pairs = tuple((r.epoch, plotted_value(r.value) if r.kind == "value" else None) for r in records)
-        self.history.load_log(LogSeries(key, str(name), units_symbol(units), logged, window_seconds, read_at, pairs))
-        if key not in self.plotted:
-            self.plotted.append(key)
+        records = await read_range(client, device, object_id, since=read_at - window_seconds,
+                                   progress=throttled(counted))
+        for index, (column, column_name, units, logged) in enumerate(columns):
+            if column not in wanted:
+                continue
+            if column == key:
+                pairs = tuple((r.epoch, plotted_value(r.value) if r.kind == "value" else None) for r in records)
+            else:  # a trend-log-multiple's column: a log-status record has no value for any of them
+                pairs = tuple((r.epoch, plotted_value(r.values[index])
+                               if r.kind == "value" and index < len(r.values) else None) for r in records)
+            self.history.load_log(LogSeries(column, column_name, units, logged, window_seconds, read_at, pairs,
+                                            column=0 if column == key else index + 1))
+            if column not in self.plotted:
+                self.plotted.append(column)
         self._list_series()
-        if pairs:  # show the whole log: widen the window to fit it (never narrow what the technician chose)
-            span = read_at - pairs[0][0]
+        if records:  # show the whole log: widen the window to fit it (never narrow what the technician chose)
+            span = read_at - records[0].epoch
             fit = next((w for w in WINDOWS if w >= span), WINDOWS[-1])
             self.window_seconds = max(self.window_seconds, fit)
             self.scrolled_back = 0.0
@@ -273,15 +325,31 @@ class TrendsPane(Pane):
         self.status(f"{name}: {len(records)} record(s) of the last {window_text(window_seconds)} in "
                     f"{time.monotonic() - began:.2f} s (F8)", busy=False)
 
-    async def _logged(self, device: int, object_id: str) -> tuple[str | None, str]:
-        """The logged object's units and a description of it; (None, "") when the log does not say."""
+    async def _columns(self, device: int, object_id: str) -> list[tuple[Key, str, str, str]]:
+        """A trend-log-multiple's columns: (plot key, logged object's name, its units, what is logged)."""
         client = self.runtime.client
+        names = await logged_columns(client, device, object_id)
+        references = await client.read(device, object_id, "log-device-object-property")
+        references = references if isinstance(references, list) else [references]
+        described = await asyncio.gather(*(self._logged(device, reference) for reference in references))
+        return [(column_key((device, object_id), index + 1), name, units, logged)
+                for index, (name, (units, logged)) in enumerate(zip(names, described))]
+
+    async def _reference(self, device: int, object_id: str) -> Any:
+        """A trend-log's log-device-object-property, None without one (optional: a log filled by writes)."""
         try:
-            reference = await client.read(device, object_id, "log-device-object-property")
+            return await self.runtime.client.read(device, object_id, "log-device-object-property")
         except BacnetError:
-            return None, ""  # optional property (a log filled by writes): no units to show
+            return None
+
+    async def _logged(self, device: int, reference: Any) -> tuple[str, str]:
+        """The logged object's units symbol and a description of it; ("", "") when the log does not say.
+
+        ``reference``: a log-device-object-property entry of a log on ``device``.
+        """
+        client = self.runtime.client
         if not isinstance(reference, dict) or not reference.get("objectIdentifier"):
-            return None, ""
+            return "", ""
         where = str(reference.get("deviceIdentifier") or f"device,{device}").split(",")[-1]
         source = int(where) if where.isdigit() else device
         logged = f"{reference['objectIdentifier']} {reference.get('propertyIdentifier', '')} on {source}"
@@ -289,7 +357,7 @@ class TrendsPane(Pane):
             units = await client.read(source, reference["objectIdentifier"], "units")
         except BacnetError:
             units = None  # binary and multi-state objects have none
-        return (units if isinstance(units, str) else None), logged
+        return (units_symbol(units) if isinstance(units, str) else ""), logged
 
     # ----- drawing -------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ HELP = """\
 | space / Left Right / + - / x / e | trends | pause / scroll back and forward / zoom 1 min..24 h / remove the series / export CSV |
 | l / r | trends | read a trend log's buffer into the plot (DEV OBJ, last 2h/24h) / read the highlighted log again |
 | t | inspector (trend-log object) | read its buffer (last 24 h) into Trends (F8); p on it in Explore does the same |
+| r / x | trends (a trend-log-multiple: a series per logged property) | read every column still plotted again / take one column off |
 | F9, then r / a | alarms | active and unacknowledged alarms of every discovered device (live) / acknowledge the selected one (asks first, read back) |
 | n / N | alarms | add this console to the recipient list of the selected alarm's notification class (asks first; taken out on exit) / take it out now |
 | U | Explore | this session's writes and releases; u undoes one (only while the slot still holds it) |

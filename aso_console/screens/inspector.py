@@ -299,7 +299,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "plot_log":
-            return self.oid.type == "trend-log"
+            return self.oid.type in ("trend-log", "trend-log-multiple")
         return self.oid.type == "schedule" if action == "schedule" else True
 
     def action_plot_log(self) -> None:

@@ -1,4 +1,7 @@
-"""Which trend log to read into the Trends tab: ``DEV OBJ`` and how far back (``2h``, default 24 h)."""
+"""Which trend log to read into the Trends tab: ``DEV OBJ`` and how far back (``2h``, default 24 h).
+
+A trend-log or a trend-log-multiple (``2001 tlm 1``: one series per logged property).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*([a-z]*)$")
 
 @dataclass(frozen=True)
 class TrendLogRequest:
-    """A trend log to read: ``object_id`` like "trend-log,1", records of the last ``window_seconds``."""
+    """A trend log to read: ``object_id`` like "trend-log,1" or "trend-log-multiple,1", records of the last
+    ``window_seconds``."""
 
     device: int
     object_id: str
@@ -42,7 +46,7 @@ def parse_window(text: str) -> float:
 
 
 def parse_request(target: str, window: str) -> TrendLogRequest:
-    """``"2001 trend-log,1"`` (or ``2001 tl 1``) and ``"2h"``; InvalidInput with what to type instead."""
+    """``"2001 trend-log,1"`` (``2001 tl 1``, ``2001 tlm 1``) and ``"2h"``; InvalidInput saying what to type."""
     parts = target.strip().split(maxsplit=1)
     if len(parts) != 2 or not (parts[0].isascii() and parts[0].isdigit()):
         raise InvalidInput(f"{target.strip()!r}: type the device instance and the trend log, e.g. 2001 trend-log,1")
@@ -50,8 +54,8 @@ def parse_request(target: str, window: str) -> TrendLogRequest:
     if device > MAX_INSTANCE:
         raise InvalidInput(f"device {device} is above the BACnet maximum {MAX_INSTANCE}")
     oid = parse_object_id(parts[1])
-    if oid.type != "trend-log":
-        raise InvalidInput(f"{oid} is not a trend-log object (trend-log-multiple is not plotted yet)")
+    if oid.type not in ("trend-log", "trend-log-multiple"):
+        raise InvalidInput(f"{oid} is not a trend log: type a trend-log or a trend-log-multiple, e.g. 2001 tlm 1")
     return TrendLogRequest(device, str(oid), parse_window(window or DEFAULT_WINDOW))
 
 

@@ -25,7 +25,7 @@ ABBREVIATIONS: dict[str, str] = {
     "mo": "multi-state-output", "mso": "multi-state-output",
     "mv": "multi-state-value", "msv": "multi-state-value",
     "dev": "device", "sch": "schedule", "sched": "schedule", "cal": "calendar",
-    "tl": "trend-log", "trend": "trend-log", "nc": "notification-class",
+    "tl": "trend-log", "trend": "trend-log", "tlm": "trend-log-multiple", "nc": "notification-class",
     "iv": "integer-value", "piv": "positive-integer-value",
     "csv": "characterstring-value", "lav": "large-analog-value",
     "acc": "accumulator", "lo": "lighting-output", "np": "network-port",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -73,7 +74,8 @@ def _bacnet_time(epoch: float) -> DateTime:
 
 
 async def read_range(client: Any, device: Any, object_id: Any, *, since: Any = None, count: int | None = None,
-                     by: str = "time", timeout: float | None = None) -> list[TrendRecord]:
+                     by: str = "time", timeout: float | None = None,
+                     progress: Callable[[int], None] | None = None) -> list[TrendRecord]:
     """The records of a trend log's log-buffer, oldest first.
 
     A trend-log gives :class:`TrendRecord`; a trend-log-multiple gives
@@ -84,6 +86,10 @@ async def read_range(client: Any, device: Any, object_id: Any, *, since: Any = N
     ``since`` the newest. ``by``: "time", "sequence" or "position" (how the
     device is asked; "time" without ``since`` asks by sequence number).
     Falls back to "position" when the device refuses the asked kind.
+    ``progress(n)``, when given, is called after each page with the number of
+    records read so far (rising, the last call the whole count; records
+    dropped by the ``since`` filter of a position read count as read; a
+    fallback starts again from the first page). Keep it cheap: it runs on the loop.
     Raises InvalidInput, BacnetTimeout, BacnetRemoteError (e.g. unknown-object),
     BacnetReject (e.g. a device without ReadRange: unrecognized-service).
     """
@@ -99,7 +105,7 @@ async def read_range(client: Any, device: Any, object_id: Any, *, since: Any = N
     methods = [by] if by == "position" else [by, "position"]
     for method in methods:
         try:
-            return await _read(client, device, oid, method, after, count, timeout)
+            return await _read(client, device, oid, method, after, count, timeout, progress or _quiet)
         except (BacnetReject, BacnetRemoteError) as exc:
             code = getattr(exc, "error_code", None) or getattr(exc, "reason", "")
             if method == methods[-1] or code in _NOT_A_FALLBACK:
@@ -108,8 +114,17 @@ async def read_range(client: Any, device: Any, object_id: Any, *, since: Any = N
     raise AssertionError("unreachable")
 
 
+def _quiet(read: int) -> None:
+    pass
+
+
+def _after(progress: Callable[[int], None], before: int) -> Callable[[int], None]:
+    """``progress`` for the pages after the first ``before`` records."""
+    return lambda n: progress(before + n)
+
+
 async def _read(client: Any, device: Any, oid: Any, method: str, after: float | None, count: int | None,
-                timeout: float | None) -> list[Any]:
+                timeout: float | None, progress: Callable[[int], None]) -> list[Any]:
     newest = count is not None and after is None
     ask = _Asker(client, device, oid, timeout)
     if method == "time":
@@ -128,19 +143,24 @@ async def _read(client: Any, device: Any, oid: Any, method: str, after: float | 
         # With ``since`` the time filter is ours: every record is asked for, not the first ``count``.
         page = await ask(RangeByPosition(referenceIndex=start, count=count if newest else ALL))
     records = list(page.records)
+    progress(len(records))
     wanted = None if (count is None or method == "position" and after is not None) else count
     if page.more and page.records and not page.last_item and (wanted is None or len(records) < wanted):
         if method != "position" and page.first_sequence is not None:
             records += await _following(ask, _by_sequence, page.first_sequence + len(page.records),
-                                        len(page.records), None if wanted is None else wanted - len(records))
+                                        len(page.records), None if wanted is None else wanted - len(records),
+                                        _after(progress, len(records)))
         elif method == "time":  # no sequence numbers: one page after another, by the last record's time
             while page.more and page.records and not page.last_item and (wanted is None or len(records) < wanted):
                 page = await ask(RangeByTime(referenceTime=_bacnet_time(records[-1].epoch),
                                              count=ALL if wanted is None else wanted - len(records)))
                 records += page.records
+                if page.records:
+                    progress(len(records))
         else:
             records += await _following(ask, _by_position, start + len(page.records), len(page.records),
-                                        None if wanted is None else wanted - len(records))
+                                        None if wanted is None else wanted - len(records),
+                                        _after(progress, len(records)))
     if method == "position" and after is not None:
         records = [r for r in records if r.epoch > after]
         if count is not None:
@@ -156,7 +176,8 @@ def _by_position(reference: int, count: int) -> RangeByPosition:
     return RangeByPosition(referenceIndex=reference, count=count)
 
 
-async def _following(ask: "_Asker", kind: Any, reference: int, size: int, wanted: int | None) -> list[Any]:
+async def _following(ask: "_Asker", kind: Any, reference: int, size: int, wanted: int | None,
+                     progress: Callable[[int], None]) -> list[Any]:
     """The records from ``reference`` (a sequence number or position) on, ``WINDOW`` pages at a time.
 
     The pages are asked together (``size`` records each, what the first page
@@ -164,6 +185,7 @@ async def _following(ask: "_Asker", kind: Any, reference: int, size: int, wanted
     that came back shorter than asked (records of different sizes) leaves a
     gap: the pages after it are dropped and asked again from where it ended.
     The end: a page with the newest record, an empty one, or ``wanted`` records.
+    ``progress(n)`` after each page kept: ``n`` the records gathered here so far.
     """
     out: list[Any] = []
     while True:
@@ -179,6 +201,8 @@ async def _following(ask: "_Asker", kind: Any, reference: int, size: int, wanted
                 break  # the page before was short: ask again from ``reference``
             out += page.records
             reference += len(page.records)
+            if page.records:
+                progress(len(out))
             if page.last_item or not page.records or (wanted is not None and len(out) >= wanted):
                 return out
 
