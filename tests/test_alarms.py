@@ -26,6 +26,9 @@ from aso_runtime.bacnet import (
     get_event_information,
     listen_for_events,
 )
+from aso_runtime.closeout.audit import read_records
+from aso_runtime.closeout.report import released_records
+from aso_runtime.closeout.undo import last_undoable
 from aso_runtime.sim.alarms import destination, set_recipients
 
 from .sim_site import device_table, sim_site
@@ -170,6 +173,19 @@ def test_aso_alarms_and_ack_against_the_simulator():
             assert table.returncode == 0 and "high-limit" in table.stdout
             after = json.loads(aso("--json", "alarms", vav["address"]).stdout)["events"]
             assert after[0]["acked_transitions"] == {"to-offnormal": True, "to-fault": True, "to-normal": True}
+
+            # The acknowledgement is in the audit journal beside the two writes; undo lists it and leaves it alone.
+            ack = next(r for r in read_records() if r.property == "acknowledge-alarm")
+            assert (ack.tool, ack.object_id, ack.priority, ack.outcome) == ("cli", ZONE_TEMP, None, "ok")
+            assert ack.after.startswith("high-limit (to-offnormal at ")
+            listed = aso("undo", "--list")
+            assert listed.returncode == 0 and ack.id in listed.stdout and "acknowledge-alarm" in listed.stdout
+            refused = aso("undo", ack.id, "--yes")
+            assert refused.returncode != 0 and "cannot be taken back" in refused.stderr
+            assert len(refused.stderr.strip().splitlines()) == 1
+            records = read_records()
+            assert last_undoable(records).property == "present-value"  # `aso undo --last` skips the acknowledgement
+            assert released_records(records) == []  # the closeout report sees no release in it
             sim.send_signal(signal.SIGINT)
             _, stderr = sim.communicate(timeout=15)
         finally:

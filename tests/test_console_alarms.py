@@ -12,10 +12,15 @@ from aso_runtime.closeout.audit import read_records
 from aso_runtime.sim.alarms import set_recipients
 
 from .test_console import opened, until
+from .waiting import until as wait_for
 
 VAV = 2001
 ZONE_TEMP, AIRFLOW_SP, NC = "analog-input,1", "analog-value,3", "notification-class,1"
 ROW = f"{VAV}|{ZONE_TEMP}"
+
+
+async def in_state(client, state: str) -> bool:
+    return await client.read(VAV, ZONE_TEMP, "event-state") == state
 
 
 def header(pane) -> str:
@@ -51,6 +56,10 @@ async def test_alarm_listed_acknowledged_then_heard_live_after_consent_and_entry
         await until(lambda: not pane.rows[ROW].unacknowledged)
         assert "to-offnormal" in await client.read(VAV, ZONE_TEMP, "acked-transitions")  # independent read
         assert "0 unacknowledged, 1 active" in header(pane)
+        acks = [r for r in read_records() if r.property == "acknowledge-alarm"]  # recorded, never undone
+        assert [(r.tool, r.device_instance, r.object_id, r.priority, r.outcome) for r in acks] == [
+            ("console", VAV, ZONE_TEMP, None, "ok")]
+        assert acks[0].after.startswith("high-limit (to-offnormal at ")
 
         await pilot.press("n")
         question = await answer_yes(app, pilot, NC, str(VAV), f"device {client.device_instance}", "exits")
@@ -105,3 +114,30 @@ async def test_n_removes_our_entry_on_request_and_a_locked_list_is_one_line(clea
         line = next(line for line in app.notices if "write-access-denied" in line)
         assert "\n" not in line and "Traceback" not in line
         assert not pane.enrollments and list(nc.recipientList) == before
+
+
+async def test_an_acknowledgement_the_device_refuses_is_one_line_and_recorded_as_failed(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        building, client = app.runtime.building, app.runtime.client
+        set_recipients(building.point(VAV, NC), [])  # no notifications: the row keeps the stamp it was listed with
+        await client.write(VAV, ZONE_TEMP, True, property="out-of-service")
+        await client.write(VAV, ZONE_TEMP, 85.0)
+        await pilot.press("f9")
+        pane = app.alarms
+        await until(lambda: ROW in pane.rows and not pane.sweeping)
+        listed = pane.rows[ROW].active_stamp
+        # Back to normal and into alarm again at the sensor: the device now holds a newer to-offnormal stamp.
+        await client.write(VAV, ZONE_TEMP, 70.0)
+        await wait_for(lambda: in_state(client, "normal"), what="back to normal")
+        await client.write(VAV, ZONE_TEMP, 85.0)
+        await wait_for(lambda: in_state(client, "high-limit"), what="high-limit again")
+
+        await pilot.press("a")
+        await answer_yes(app, pilot, str(VAV), ZONE_TEMP, listed)
+        await until(lambda: any("invalid-time-stamp" in line for line in app.notices))
+        line = next(line for line in app.notices if "invalid-time-stamp" in line)
+        assert "\n" not in line and "Traceback" not in line
+        assert "to-offnormal" not in await client.read(VAV, ZONE_TEMP, "acked-transitions")  # still unacknowledged
+        acks = [r for r in read_records() if r.property == "acknowledge-alarm"]
+        assert len(acks) == 1 and "invalid-time-stamp" in acks[0].outcome
+        assert acks[0].after == f"high-limit (to-offnormal at {listed})"

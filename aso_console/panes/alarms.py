@@ -5,9 +5,11 @@ GetAlarmSummary then GetEnrollmentSummary: the Via column says which answered; d
 alarm services are skipped quietly). While the console runs, event notifications sent to it
 update the rows as they arrive (a short toast for a new alarm); confirmed ones are answered by
 the runtime. ``a`` acknowledges the selected alarm after a confirmation naming the device and
-object, then reads it back. ``n`` adds this console to the recipient list of the selected
-object's notification class (so the controller sends it the notifications); every entry added
-is taken out again on ``N`` and when the console exits. Those writes go into the audit journal.
+object, then reads it back; each acknowledgement sent (accepted or refused) goes into the audit
+journal (property ``acknowledge-alarm``; ``aso undo`` leaves it alone). ``n`` adds this console
+to the recipient list of the selected object's notification class (so the controller sends it
+the notifications); every entry added is taken out again on ``N`` and when the console exits.
+Those writes go into the audit journal.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from aso_runtime.bacnet import (
 )
 from aso_runtime.bacnet.recipients import this_client
 from aso_runtime.closeout.audit import AuditError
+from aso_runtime.closeout.audited import one_line
+from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, acknowledgement_text
 
 from ..messages import Pane
 from ..runtime import ConsoleRuntime
@@ -347,8 +351,18 @@ class AlarmsPane(Pane):
                 f"Acknowledge {row.event_state} of {self._describe(row)} ({row.transition} at {stamp})? "
                 "It is read back afterwards.")):
             return
-        await acknowledge_alarm(self.client, row.instance, row.object_id, row.event_state, stamp,
-                                source=f"aso-console {self.runtime.audit.user}")
+        acknowledged = acknowledgement_text(row.event_state, row.transition, stamp)
+        try:
+            await acknowledge_alarm(self.client, row.instance, row.object_id, row.event_state, stamp,
+                                    source=f"aso-console {self.runtime.audit.user}")
+        except BacnetError as exc:
+            self._record(row.instance, row.object_id, None, acknowledged, one_line(exc), property=ACKNOWLEDGE_ALARM)
+            raise
+        except asyncio.CancelledError:
+            self._record(row.instance, row.object_id, None, acknowledged, "cancelled before the device answered (it "
+                         "may have taken the acknowledgement)", property=ACKNOWLEDGE_ALARM)
+            raise
+        self._record(row.instance, row.object_id, None, acknowledged, "ok", property=ACKNOWLEDGE_ALARM)
         after = [e for e in await get_event_information(self.client, row.instance) if e.object_id == row.object_id]
         if after:
             self.rows[row.key] = AlarmRow.of(row.instance, after[0])
@@ -445,12 +459,15 @@ class AlarmsPane(Pane):
                 self._summary()
         return failed
 
-    def _record(self, instance: int, object_id: str, before: list | None, after: list | None, outcome: str, *,
-                undoes: str | None = None) -> str | None:
-        """The recipient-list write in the audit journal (no priority: never taken for an override)."""
+    def _record(self, instance: int, object_id: str, before: list | None, after: list | str | None, outcome: str, *,
+                undoes: str | None = None, property: str = "recipient-list") -> str | None:
+        """A recipient-list write or an acknowledgement (``property`` ACKNOWLEDGE_ALARM) in the audit journal.
+
+        No priority: never taken for an override. An acknowledgement has no "before" and is never undone.
+        """
         journal = self.runtime.audit
         record = journal.new_record(device=str(instance), device_instance=instance, object_id=object_id,
-                                    property="recipient-list", priority=None, index=None, before=before,
+                                    property=property, priority=None, index=None, before=before,
                                     before_known=before is not None, after=after, outcome=outcome, undoes=undoes)
         try:
             journal.append(record)

@@ -44,6 +44,7 @@ HELP = """\
 | space / a / x | overrides | select a row / every row shown / release the selection (each read back; an out-of-service point goes back in service) |
 | c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
 | s | inspector (schedule object) | the week grid and exceptions; e edits a day, a adds an exception, d drops the one under the cursor (each confirmed, read back) |
+| s | inspector (calendar object) | the date list and whether today is in it; a adds a date, range or week-n-day, d drops the one under the cursor (each confirmed, read back) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
 | a | runner | log of all ASOs (select a row for one ASO's log) |

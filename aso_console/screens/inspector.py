@@ -84,7 +84,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
         Binding("C", "cov(True)", "COV confirmed", show=False, id="inspector.cov_confirmed"),
         Binding("v", "raw", "Raw", id="inspector.raw"),
         Binding("r", "reload", "Reload", id="inspector.reload"),
-        Binding("s", "schedule", "Schedule", id="inspector.schedule"),  # schedule objects only (check_action)
+        Binding("s", "schedule", "Schedule", id="inspector.schedule"),  # schedule and calendar objects only (check_action)
         Binding("t", "plot_log", "Plot log", id="inspector.plot_log"),  # trend-log objects only (check_action)
     ]
 
@@ -300,7 +300,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "plot_log":
             return self.oid.type in ("trend-log", "trend-log-multiple")
-        return self.oid.type == "schedule" if action == "schedule" else True
+        return self.oid.type in ("schedule", "calendar") if action == "schedule" else True
 
     def action_plot_log(self) -> None:
         """Read this trend log's buffer (the last 24 h) into the Trends tab and show it (F8)."""
@@ -309,10 +309,12 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
         self.app.action_show_tab("trends")
 
     def action_schedule(self) -> None:
+        from .calendar_view import CalendarScreen  # a calendar's date list (issue 13)
         from .schedule_view import ScheduleScreen  # the week grid (issue 13)
 
-        self.app.push_screen(ScheduleScreen(self.client, self.target.device, self.target.object_id,
-                                            read_only=self.target.read_only))
+        view = CalendarScreen if self.oid.type == "calendar" else ScheduleScreen
+        self.app.push_screen(view(self.client, self.target.device, self.target.object_id,
+                                  read_only=self.target.read_only))
 
     def action_close(self) -> None:
         if self._cov is not None:

@@ -7,7 +7,8 @@ the exception-schedule array index, as ``aso schedule`` numbers them).
 ``e`` edits a day (typed as ``DAY HH:MM=VALUE,...``), ``a`` adds an
 exception (period, entries, priority), ``d`` drops the exception under the
 cursor; each is confirmed naming the device and object, written, then read
-back (the view shows what the device holds).
+back (the view shows what the device holds). Enter on an exception that
+references a calendar (calendar,N) opens that calendar's date list.
 """
 
 from __future__ import annotations
@@ -49,27 +50,23 @@ def grid_rows(schedule: Schedule) -> list[list[str]]:
             for when in times]
 
 
-class ScheduleDialog(Dialog["tuple | None"]):
-    """A small form over the schedule view: Enter moves to the next field, in the last checks them all.
+class EditForm(Dialog["tuple | str | None"]):
+    """A small form over a schedule or calendar view: Enter moves to the next field, in the last checks them all.
 
-    What is wrong shows in one line under the fields; nothing is sent from here.
+    What is wrong shows in one line under the fields (an ``#error`` Label); nothing is sent from here.
     """
 
     DEFAULT_CSS = """
-    ScheduleDialog { align: center middle; }
-    ScheduleDialog > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
-    ScheduleDialog Label { width: 100%; }
-    ScheduleDialog Horizontal { height: auto; }
-    ScheduleDialog Horizontal > Label { width: 10; padding-top: 1; }
-    ScheduleDialog #error { color: $error; }
+    EditForm { align: center middle; }
+    EditForm > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
+    EditForm Label { width: 100%; }
+    EditForm Horizontal { height: auto; }
+    EditForm Horizontal > Label { width: 10; padding-top: 1; }
+    EditForm #error { color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="schedule_edit.cancel")]
 
-    def __init__(self, schedule: Schedule) -> None:
-        super().__init__()
-        self.schedule = schedule
-
-    def answer(self) -> tuple:
+    def answer(self) -> tuple | str:
         """The parsed fields; raises InvalidInput with what to fix."""
         raise NotImplementedError
 
@@ -85,6 +82,14 @@ class ScheduleDialog(Dialog["tuple | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ScheduleDialog(EditForm):
+    """A form about one schedule (its name and value kind go in the form's text)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        super().__init__()
+        self.schedule = schedule
 
 
 class DayEditScreen(ScheduleDialog):
@@ -127,7 +132,49 @@ class ExceptionAddScreen(ScheduleDialog):
         return period, entries, int(priority_text)
 
 
-class ScheduleScreen(ReportsFailedWork, Dialog[None]):
+class ReadBackView(ReportsFailedWork, Dialog[None]):
+    """A view of one object of a device whose edits are confirmed, written, then shown as read back.
+
+    Subclasses read the object in ``load`` (a worker), draw it in ``show`` and
+    return what they show from ``shown`` (None until the first read).
+    """
+
+    def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.client = client
+        self.device = device
+        self.object_id = object_id
+        self.read_only = read_only
+
+    def shown(self) -> object | None:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def show(self, read_back: object) -> None:
+        raise NotImplementedError
+
+    def _writable(self) -> bool:
+        if self.read_only:
+            self.notify("Read-only mode (--read-only): writes are disabled.", severity="warning", title="Refused")
+            return False
+        return self.shown() is not None
+
+    async def _confirm_write(self, question: str, write: Callable[[], Awaitable[object]], done: str) -> None:
+        """Ask, write, show what the device reads back; errors go to the app's one handler (ReportsFailedWork)."""
+        if not await self.app.push_screen_wait(ConfirmScreen(question)):
+            return
+        try:
+            after = await write()
+        except BacnetError:
+            self.load()  # show what the device holds now, next to the error
+            raise
+        self.show(after)
+        self.notify(done, title="Written")
+
+
+class ScheduleScreen(ReadBackView):
     DEFAULT_CSS = """
     ScheduleScreen { align: center middle; }
     ScheduleScreen > Vertical { width: 100%; height: 100%; background: $surface; }
@@ -144,12 +191,11 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
     ]
 
     def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False) -> None:
-        super().__init__()
-        self.client = client
-        self.device = device
-        self.object_id = object_id
-        self.read_only = read_only
+        super().__init__(client, device, object_id, read_only=read_only)
         self.schedule: Schedule | None = None
+
+    def shown(self) -> Schedule | None:
+        return self.schedule
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -194,26 +240,8 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
     def action_reload(self) -> None:
         self.load()
 
-    def _writable(self) -> bool:
-        if self.read_only:
-            self.notify("Read-only mode (--read-only): writes are disabled.", severity="warning", title="Refused")
-            return False
-        return self.schedule is not None
-
     def _where(self) -> str:
         return f"{self.schedule.name} ({self.schedule.object_id}) on device {self.device.instance}"
-
-    async def _confirm_write(self, question: str, write: Callable[[], Awaitable[Schedule]], done: str) -> None:
-        """Ask, write, show what the device reads back; errors go to the app's one handler (ReportsFailedWork)."""
-        if not await self.app.push_screen_wait(ConfirmScreen(question)):
-            return
-        try:
-            after = await write()
-        except BacnetError:
-            self.load()  # show what the device holds now, next to the error
-            raise
-        self.show(after)
-        self.notify(done, title="Written")
 
     def action_edit_day(self) -> None:
         if self._writable():
@@ -267,6 +295,16 @@ class ScheduleScreen(ReportsFailedWork, Dialog[None]):
             lambda: schedule_edit.drop_exception(self.client, self.device, self.object_id, number, expected=shown,
                                                  kind=schedule.kind),
             f"Dropped exception #{number} of {schedule.object_id}; read back without it")
+
+    @on(DataTable.RowSelected, "#exceptions")
+    def _open_calendar(self, event: DataTable.RowSelected) -> None:
+        """Enter on an exception that references a calendar opens that calendar's date list."""
+        exception = self.schedule.exceptions[event.cursor_row] if self.schedule else None
+        if exception is None or exception.calendar is None:
+            return
+        from .calendar_view import CalendarScreen  # it builds on this module's form and view
+
+        self.app.push_screen(CalendarScreen(self.client, self.device, exception.calendar, read_only=self.read_only))
 
     def action_close(self) -> None:
         self.dismiss(None)

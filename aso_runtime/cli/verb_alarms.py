@@ -1,5 +1,8 @@
 """``aso alarms`` (active and unacknowledged events) and ``aso ack`` (AcknowledgeAlarm, after a question).
 
+Each acknowledgement sent, accepted or refused, goes into the audit journal (property
+``acknowledge-alarm``), as the CLI's writes do; ``aso undo`` lists it and leaves it alone.
+
 The argparse is in ``alarms_args.py``; this module is imported only when a verb runs.
 """
 
@@ -10,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from aso_runtime.bacnet import (
+    BacnetClient,
     BacnetError,
     BacnetReject,
     BacnetRemoteError,
@@ -20,6 +24,9 @@ from aso_runtime.bacnet import (
     parse_object_id,
     who_is,
 )
+from aso_runtime.closeout.audit import AuditError, AuditJournal
+from aso_runtime.closeout.audited import device_fields, one_line
+from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, acknowledgement_text
 from aso_runtime.verbs.words import device_arg
 
 from .context import Context
@@ -105,7 +112,13 @@ async def cmd_ack(ctx: Context, ask: Callable[[str], bool] | None = None) -> int
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             out.note("not acknowledged")
             return 1
-    await acknowledge_alarm(client, device, object_id, event.event_state, stamp, source=args.source)
+    acknowledged = acknowledgement_text(event.event_state, transition, stamp)
+    try:
+        await acknowledge_alarm(client, device, object_id, event.event_state, stamp, source=args.source)
+    except BacnetError as exc:
+        _record(ctx, client, device, str(object_id), acknowledged, one_line(exc))
+        raise
+    _record(ctx, client, device, str(object_id), acknowledged, "ok")
     after = [e for e in await get_event_information(client, device) if e.object_id == str(object_id)]
     acked = not after or transition not in after[0].unacknowledged
     if out.json_mode:
@@ -116,3 +129,16 @@ async def cmd_ack(ctx: Context, ask: Callable[[str], bool] | None = None) -> int
     else:
         out.warn(f"{object_id} still shows {transition} unacknowledged after the acknowledgement")
     return 0 if acked else 1
+
+
+def _record(ctx: Context, client: BacnetClient, device: int | str, object_id: str, acknowledged: str, outcome: str) -> None:
+    """The acknowledgement in the audit journal, as the CLI's writes are (a journal that fails is a warning)."""
+    journal = AuditJournal(tool="cli")
+    text, instance = device_fields(client, device)
+    record = journal.new_record(device=text, device_instance=instance, object_id=object_id, property=ACKNOWLEDGE_ALARM,
+                                priority=None, index=None, before=None, before_known=False, after=acknowledged,
+                                outcome=outcome)
+    try:
+        journal.append(record)
+    except AuditError as exc:
+        ctx.out.warn(f"the acknowledgement was sent but is not in the audit journal ({exc})")

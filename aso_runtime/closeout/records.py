@@ -56,9 +56,20 @@ class OutOfServicePoint(_Plain):
     since: float | None = None
 
 
-# Device-wide services the console records beside writes (``property`` names the service).
-# They are not a value in a slot: nothing to read back or write back, so never undone.
-DEVICE_SERVICES = frozenset({"time-synchronization", "device-communication-control", "reinitialize-device"})
+# An alarm acknowledged (AcknowledgeAlarm) from the console or ``aso ack``: ``object_id`` is the
+# alarmed object, ``after`` says which transition of which event state, at which time stamp.
+ACKNOWLEDGE_ALARM = "acknowledge-alarm"
+
+# Services the console and CLI record beside writes (``property`` names the service).
+# They are not a value in a slot: nothing to read back or write back, so never undone,
+# and never taken for an override (no priority).
+DEVICE_SERVICES = frozenset({"time-synchronization", "device-communication-control", "reinitialize-device",
+                             ACKNOWLEDGE_ALARM})
+
+
+def acknowledgement_text(event_state: str, transition: str, time_stamp: str) -> str:
+    """An acknowledge record's ``after``: 'high-limit (to-offnormal at 2026-11-29 17:02:03.00)'."""
+    return f"{event_state} ({transition} at {time_stamp})"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from aso_runtime.bacnet import BacnetClient, BacnetError, InvalidInput
 
 from .audit import AuditError, AuditJournal
 from .audited import Audited, audited_write, read_slot
-from .records import DEVICE_SERVICES, AuditRecord
+from .records import ACKNOWLEDGE_ALARM, DEVICE_SERVICES, AuditRecord
 
 log = logging.getLogger("aso.runtime")
 
@@ -53,6 +53,8 @@ def when(record: AuditRecord) -> str:
 def describe(record: AuditRecord) -> str:
     """One line: who did what, where, when, and what was there before."""
     did = "released" if record.after is None else f"wrote {value_words(record.after)} to"
+    if record.property == ACKNOWLEDGE_ALARM:
+        did = f"acknowledged {value_words(record.after)} of"
     before = value_words(record.before) if record.before_known else "not read"
     failed = "" if record.outcome == "ok" else f" (failed: {record.outcome})"
     undo = f" (undo of {record.undoes})" if record.undoes else ""
@@ -150,6 +152,9 @@ async def check_undo(client: BacnetClient, record: AuditRecord, history: Sequenc
 
     Raises the runtime's errors when the slot cannot be read (the device does not answer).
     """
+    if record.property == ACKNOWLEDGE_ALARM:
+        return _refused(record, f"audit {record.id} acknowledged {record.object_id} on device {record.device}: "
+                                "an acknowledgement cannot be taken back")
     if record.property in DEVICE_SERVICES:
         return _refused(record, f"audit {record.id} is a {record.property} sent to device {record.device}, not a "
                                 "write: send the opposite yourself (aso dcc / aso reinit / aso time-sync)")
