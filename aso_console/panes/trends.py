@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -316,13 +317,20 @@ class TrendsPane(Pane):
             if column not in self.plotted:
                 self.plotted.append(column)
         self._list_series()
-        if records:  # show the whole log: widen the window to fit it (never narrow what the technician chose)
-            span = read_at - records[0].epoch
+        oldest = records[0].epoch if records else None
+        count = len(records)
+        del records
+        # A log stays until it is taken off: keep its samples out of the full collections, as the app
+        # does with what it builds at start-up (a 10,000-record log made the longest one 8 -> 18 ms).
+        gc.collect()
+        gc.freeze()
+        if oldest is not None:  # show the whole log: widen the window to fit it (never narrow what the technician chose)
+            span = read_at - oldest
             fit = next((w for w in WINDOWS if w >= span), WINDOWS[-1])
             self.window_seconds = max(self.window_seconds, fit)
             self.scrolled_back = 0.0
         self.redraw()
-        self.status(f"{name}: {len(records)} record(s) of the last {window_text(window_seconds)} in "
+        self.status(f"{name}: {count} record(s) of the last {window_text(window_seconds)} in "
                     f"{time.monotonic() - began:.2f} s (F8)", busy=False)
 
     async def _columns(self, device: int, object_id: str) -> list[tuple[Key, str, str, str]]:
