@@ -147,6 +147,47 @@ async def main() -> None:
         await pilot.pause(8.0)
         await shoot(app, "trends")
 
+        # A trend log's buffer beside the live points: VAV-1-01's zone temperature log.
+        app.trends.load_log(2001, "trend-log,1")
+        await app.workers.wait_for_complete()
+        await pilot.pause(2.0)
+        await shoot(app, "trend-log")
+
+        # Alarms: the zone of VAV-1-01 passes its high limit (airflow setpoint overridden to 0).
+        await app.runtime.client.write(2001, "analog-value,3", 0.0, priority=8)
+        app.runtime.building.advance(1200, dt=5.0)
+        await pilot.press("f9")
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await pilot.pause(2.0)
+        await shoot(app, "alarms")
+        await app.runtime.client.release(2001, "analog-value,3", 8)
+
+        # The AHU's occupancy schedule as a week grid, from the inspector (s).
+        await pilot.press("f1")
+        tree.select_point(1001, "schedule,1")
+        await pilot.pause(0.5)
+        tree.focus()
+        await pilot.press("i")
+        await pilot.pause(1.5)
+        await pilot.press("s")
+        await pilot.pause(1.5)
+        await shoot(app, "schedule")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+
+        # Device management on VAV-1-01 (m in the tree): time sync, DCC, reinitialize.
+        tree.move_cursor(tree.device_node(2001))
+        tree.focus()
+        await pilot.pause(0.3)
+        await pilot.press("m")
+        await pilot.pause(1.5)
+        await shoot(app, "device-management")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+
         # The Overrides tab: the operator override at 8, the nudge's slot 13, the programs' 16s.
         await pilot.press("f7")
         await pilot.pause(3.0)

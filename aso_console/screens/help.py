@@ -14,7 +14,7 @@ HELP = """\
 
 | Key | Where | What |
 |---|---|---|
-| F1 / F2 / F3 / F4 / F7 / F8 | anywhere | Explore / Command line / Runner / Log / Overrides (every held slot on the site) / Trends |
+| F1 F2 F3 F4 F7 F8 F9 | anywhere | Explore / Command line / Runner / Log / Overrides (every held slot on the site) / Trends / Alarms |
 | F5 | anywhere | Who-Is: discover the site again |
 | F6 | anywhere | discover with options: instance range, one address, a remote network, routers |
 | Ctrl+C | anywhere | quit (same as q) |
@@ -33,9 +33,8 @@ HELP = """\
 | i | tree, point table | inspect the point (or device): every property, decoded |
 | p | tree, point table | plot the point in Trends (F8), or take it off |
 | space / Left Right / + - / x / e | trends | pause / scroll back and forward / zoom 1 min..24 h / remove the series / export CSV |
-| l / r | trends | read a trend log's buffer into the plot (DEV OBJ, last 2h/24h) / read the highlighted log again |
-| t | inspector (trend-log object) | read its buffer (last 24 h) into Trends (F8); p on it in Explore does the same |
-| r / x | trends (a trend-log-multiple: a series per logged property) | read every column still plotted again / take one column off |
+| l / r | trends | read a trend log's buffer into the plot (DEV OBJ, last 2h/24h; a trend-log-multiple as a series per column) / read the highlighted log again (all its columns still plotted) |
+| t | inspector (trend log) | read its buffer (last 24 h) into Trends (F8); p on it in Explore does the same |
 | F9, then r / a | alarms | active and unacknowledged alarms of every discovered device (live) / acknowledge the selected one (asks first, read back) |
 | n / N | alarms | add this console to the recipient list of the selected alarm's notification class (asks first; taken out on exit) / take it out now |
 | U | Explore | this session's writes and releases; u undoes one (only while the slot still holds it) |
@@ -43,8 +42,8 @@ HELP = """\
 | r / f / g / d | overrides | sweep the site again / filter (`1001 p8 p1-15 aso console cli device unknown oos >1h` and words) / sort by device, priority, holder, age / show the programs' own slots at 16 |
 | space / a / x | overrides | select a row / every row shown / release the selection (each read back; an out-of-service point goes back in service) |
 | c / C | inspector | COV on the object (C: confirmed) until the inspector closes (Esc) |
-| s | inspector (schedule object) | the week grid and exceptions; e edits a day, a adds an exception, d drops the one under the cursor (each confirmed, read back) |
-| s | inspector (calendar object) | the date list and whether today is in it; a adds a date, range or week-n-day, d drops the one under the cursor (each confirmed, read back) |
+| s | inspector (schedule) | the week grid and exceptions; e edits a day, a adds an exception, d drops the one under the cursor (each confirmed, read back) |
+| s | inspector (calendar) | the date list and whether today is in it; a adds a date, range or week-n-day, d drops the one under the cursor (each confirmed, read back) |
 | l | runner | load a script or a packaged example |
 | s / t / R | runner | start / stop (releases, verified) / restart the ASO |
 | a | runner | log of all ASOs (select a row for one ASO's log) |
