@@ -9,7 +9,7 @@ object, then reads it back; each acknowledgement sent (accepted or refused) goes
 journal (property ``acknowledge-alarm``; ``aso undo`` leaves it alone). ``n`` adds this console
 to the recipient list of the selected object's notification class (so the controller sends it
 the notifications); every entry added is taken out again on ``N`` and when the console exits.
-Those writes go into the audit journal.
+Those writes go into the audit journal (the consent itself: ``alarm_consent``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import collections
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
@@ -34,15 +33,11 @@ from aso_runtime.bacnet import (
     BacnetRemoteError,
     Enrollment,
     EventNotice,
-    EventSummary,
     acknowledge_alarm,
-    add_this_client,
     get_event_information,
     listen_for_events,
-    remove_entry,
     short_id,
 )
-from aso_runtime.bacnet.recipients import this_client
 from aso_runtime.closeout.audit import AuditError
 from aso_runtime.closeout.audited import one_line
 from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, acknowledgement_text
@@ -52,6 +47,8 @@ from ..runtime import ConsoleRuntime
 from ..screens.confirm import ConfirmScreen
 from ..site import Site
 from ..widgets.info_line import InfoLine
+from .alarm_consent import RecipientConsent
+from .alarm_rows import TRANSITION_LETTERS, AlarmRow, acked_text, since_text
 
 log = logging.getLogger("aso.console")
 
@@ -60,88 +57,10 @@ FLUSH_SECONDS = 0.5  # notifications are coalesced and drawn at most this often
 TOAST_SECONDS = 4  # short: at 80x24 a toast covers part of the table
 REMOVE_ON_EXIT_SECONDS = 5.0  # bound on taking our recipient entries out when the console quits
 NOT_SUPPORTED = ("unrecognized-service", "service-request-denied", "optional-functionality-not-supported")
-VIA = {"get-event-information": "GEI", "get-alarm-summary": "GAS", "get-enrollment-summary": "GES",
-       "notification": "EVT"}
 # Sized to fit 80 columns with the cell padding; wider screens give the object name the room.
 COLUMNS = (("device", "Device", 10), ("object", "Object", 18), ("state", "State", 10), ("acked", "Acked", 6),
            ("since", "Since", 8), ("p", "Pri", 3), ("notify", "Notify", 5), ("via", "Via", 3))
 WIDE = 100  # from this width the object column grows
-TRANSITION_LETTERS = (("to-offnormal", "O"), ("to-fault", "F"), ("to-normal", "N"))
-
-
-@dataclass
-class AlarmRow:
-    """What the table shows for one object (from a listing or a notification)."""
-
-    instance: int
-    object_id: str
-    event_state: str
-    acked: dict[str, bool]
-    time_stamps: list[str | None]
-    priority: int | None
-    notify_type: str | None
-    via: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.instance}|{self.object_id}"
-
-    @property
-    def unacknowledged(self) -> list[str]:
-        return [t for t, _ in TRANSITION_LETTERS if not self.acked.get(t, True)]
-
-    @property
-    def transition(self) -> str:
-        return "to-normal" if self.event_state == "normal" else "to-fault" if self.event_state == "fault" \
-            else "to-offnormal"
-
-    @property
-    def active_stamp(self) -> str | None:
-        index = [t for t, _ in TRANSITION_LETTERS].index(self.transition)
-        return self.time_stamps[index] if index < len(self.time_stamps) else None
-
-    @property
-    def worth_showing(self) -> bool:
-        return self.event_state != "normal" or bool(self.unacknowledged)
-
-    @classmethod
-    def of(cls, instance: int, event: EventSummary) -> AlarmRow:
-        stamps = list(event.time_stamps or [None, None, None])
-        index = [t for t, _ in TRANSITION_LETTERS].index(
-            "to-normal" if event.event_state == "normal" else "to-fault" if event.event_state == "fault"
-            else "to-offnormal")
-        priority = event.priorities[index] if event.priorities and index < len(event.priorities) else None
-        return cls(instance, event.object_id, event.event_state, dict(event.acked_transitions), stamps, priority,
-                   event.notify_type, VIA.get(event.source, event.source))
-
-    def heard(self, notice: EventNotice) -> None:
-        """Apply a notification: the new state, its time stamp, and whether it waits for an acknowledgement."""
-        self.event_state = notice.to_state
-        index = [t for t, _ in TRANSITION_LETTERS].index(self.transition)
-        while len(self.time_stamps) < 3:
-            self.time_stamps.append(None)
-        self.time_stamps[index] = notice.time_stamp
-        if notice.ack_required is not None:
-            self.acked[self.transition] = not notice.ack_required
-        self.priority = notice.priority
-        self.notify_type = notice.notify_type
-        self.via = VIA["notification"]
-
-
-def acked_text(row: AlarmRow) -> Text:
-    """``O F N`` with the unacknowledged transitions in bold red (to-offnormal, to-fault, to-normal)."""
-    text = Text()
-    for transition, letter in TRANSITION_LETTERS:
-        done = row.acked.get(transition, True)
-        text.append(letter + " " if done else letter.lower() + "!", style="dim" if done else "bold red")
-    return text
-
-
-def since_text(stamp: str | None) -> str:
-    """The time of day of a stamp (the date and hundredths left out: the column is 8 wide), ``#N`` as is."""
-    if stamp is None:
-        return "-"
-    return stamp.split(" ")[-1][:8]
 
 
 class AlarmsPane(Pane):
@@ -164,7 +83,7 @@ class AlarmsPane(Pane):
         self.client = runtime.client
         self.site = site
         self.rows: dict[str, AlarmRow] = {}
-        self.enrollments: list[tuple[Enrollment, str | None]] = []  # with the audit record id of the addition
+        self.recipients = RecipientConsent(self.client, site, self._record)
         self.notices: collections.deque[EventNotice] = collections.deque(maxlen=500)
         self.heard_count = 0
         self.sweeping = False
@@ -195,6 +114,11 @@ class AlarmsPane(Pane):
         self.table.focus()
         if self.swept_at is None and not self.sweeping:
             self.action_sweep()
+
+    @property
+    def enrollments(self) -> list[tuple[Enrollment, str | None]]:
+        """The recipient entries this console added (with the audit record id of each addition)."""
+        return self.recipients.enrollments
 
     @property
     def unacknowledged_count(self) -> int:
@@ -391,28 +315,13 @@ class AlarmsPane(Pane):
 
     @work(exclusive=True, group="alarms-consent", exit_on_error=False, name="Add this console as a recipient")
     async def consent(self, row: AlarmRow) -> None:
-        number = int(await self.client.read(row.instance, row.object_id, "notification-class"))
-        device = self.site.devices.get(row.instance)
-        where = f"notification-class,{number} on device {device.label if device else row.instance}"
-        if any(e.device == str(row.instance) and e.notification_class == f"notification-class,{number}"
-               for e, _ in self.enrollments):
+        number, where = await self.recipients.target(row.instance, row.object_id)
+        if self.recipients.holds(row.instance, number):
             self.notify(f"This console is already in the recipient list of {where}", title="Recipient list")
             return
-        entry = this_client(self.client, confirmed=True)
-        if not await self.app.push_screen_wait(ConfirmScreen(
-                f"Write the recipient-list of {where} ({short_id(row.object_id)} reports to it): the list as "
-                f"read, plus one entry: {entry.text()}. Read back afterwards; taken out again when the console "
-                "exits (or N).")):
+        if not await self.app.push_screen_wait(ConfirmScreen(self.recipients.question(row.object_id, where))):
             return
-        try:
-            enrollment = await add_this_client(self.client, row.instance, number, confirmed=True)
-        except BacnetError as exc:
-            self._record(row.instance, f"notification-class,{number}", None, None, str(exc))
-            raise
-        record_id = self._record(row.instance, enrollment.notification_class, list(enrollment.before),
-                                 list(enrollment.after), "ok") if enrollment.added else None
-        if enrollment.added:
-            self.enrollments.append((enrollment, record_id))
+        enrollment = await self.recipients.add(row.instance, number)
         self._summary()
         self.notify(f"This console now receives the alarms of {where}" if enrollment.added else
                     f"This console was already in the recipient list of {where} (left as it was)",
@@ -426,10 +335,7 @@ class AlarmsPane(Pane):
 
     @work(exclusive=True, group="alarms-consent", exit_on_error=False, name="Remove this console as a recipient")
     async def remove_consent(self) -> None:
-        listed = ", ".join(f"{e.notification_class} on device {e.device}" for e, _ in self.enrollments)
-        if not await self.app.push_screen_wait(ConfirmScreen(
-                f"Take this console's entry out of the recipient-list of {listed}? Every other entry is left "
-                "as it is; each list is read back.")):
+        if not await self.app.push_screen_wait(ConfirmScreen(self.recipients.removal_question())):
             return
         failed = await self.remove_all()
         if failed:
@@ -441,19 +347,7 @@ class AlarmsPane(Pane):
 
         The app calls it on exit, bounded by REMOVE_ON_EXIT_SECONDS.
         """
-        failed = []
-        for enrollment, record_id in list(self.enrollments):
-            try:
-                after = await remove_entry(self.client, enrollment)
-            except BacnetError as exc:
-                self._record(int(enrollment.device), enrollment.notification_class, list(enrollment.after), None,
-                             str(exc), undoes=record_id)
-                failed.append(f"{enrollment.notification_class} on device {enrollment.device}: {exc}")
-                continue
-            if after is not None:
-                self._record(int(enrollment.device), enrollment.notification_class, list(enrollment.after),
-                             list(after), "ok", undoes=record_id)
-            self.enrollments.remove((enrollment, record_id))
+        failed = await self.recipients.remove_all()
         if self.is_mounted:  # on exit the header may be gone already
             with contextlib.suppress(NoMatches):
                 self._summary()
