@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Label
 from aso_console.screens.calendar_view import CalendarScreen, DateAddScreen
 from aso_console.screens.confirm import ConfirmScreen
 from aso_console.screens.schedule_view import ScheduleScreen
+from aso_runtime.closeout.audit import read_records
 
 from .test_console import AHU, opened, until
 from .test_console_inspector import inspect
@@ -101,3 +102,30 @@ async def test_enter_on_an_exception_that_references_the_calendar_opens_it_read_
         assert app.screen is view  # no form: nothing can be sent
         await pilot.press("escape")
         await until(lambda: app.screen is schedule)
+
+
+async def test_date_edits_are_recorded_with_the_list_before_and_after(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await inspect(app, pilot, AHU, CALENDAR)
+        await pilot.press("s")
+        await until(lambda: isinstance(app.screen, CalendarScreen) and app.screen.calendar is not None)
+        view = app.screen
+        await pilot.press("a")
+        await until(lambda: isinstance(app.screen, DateAddScreen))
+        app.screen.query_one("#date", Input).value = "2027-04-05"
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: app.screen is view and len(dates(view)) == 4)
+        view.query_one("#dates", DataTable).move_cursor(row=0)
+        await pilot.press("d")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: app.screen is view and len(dates(view)) == 3)
+
+        added, dropped = read_records()  # in the journal on disk
+        assert [r.id for r in app.runtime.audit.session_records()] == [added.id, dropped.id]  # the session's (U)
+        assert (added.tool, added.object_id, added.property, added.priority, added.outcome) == (
+            "console", CALENDAR, "date-list", None, "ok")
+        assert added.before == "; ".join(LISTED) and added.after == "; ".join([*LISTED, "2027-04-05"])
+        assert dropped.after == "; ".join([*LISTED[1:], "2027-04-05"])

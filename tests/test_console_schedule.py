@@ -11,7 +11,10 @@ from aso_console.screens.schedule_view import (
     ExceptionAddScreen,
     ScheduleScreen,
 )
+from aso_console.screens.session_writes import SessionWritesScreen
+from aso_console.widgets.priority_panel import SlotTable
 from aso_runtime.bacnet import read_schedule, write_exceptions
+from aso_runtime.closeout.audit import read_records
 
 from .test_console import AHU, FAN_SPEED, opened, until
 from .test_console_inspector import inspect
@@ -122,3 +125,54 @@ async def test_s_does_nothing_on_other_objects(cleanup_vlans):
         await pilot.press("s")
         await pilot.pause()
         assert app.screen is screen and isinstance(screen, InspectorScreen)
+
+
+async def test_edits_are_in_the_session_writes_and_u_puts_the_day_back(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        inspector = await inspect(app, pilot, AHU, SCHEDULE)
+        await pilot.press("s")
+        await until(lambda: isinstance(app.screen, ScheduleScreen) and app.screen.schedule is not None)
+        view = app.screen
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DayEditScreen))
+        app.screen.query_one(Input).value = "sunday 09:15=active,11:00=inactive"
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: app.screen is view and "09:15" in view.query_one("#week", DataTable).rows)
+        table = view.query_one("#exceptions", DataTable)
+        table.focus()
+        await pilot.press("d")  # exception #1, the holidays
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: app.screen is view and len(exception_rows(view)) == 1)
+
+        day, dropped = read_records()  # in the journal on disk, as the console's
+        assert (day.tool, day.object_id, day.property, day.index, day.priority, day.before, day.after, day.outcome) \
+            == ("console", SCHEDULE, "weekly-schedule", 7, None, "(none)", "09:15=active, 11:00=inactive", "ok")
+        assert (dropped.property, dropped.after) == ("exception-schedule",
+                                                     "2026-12-31 at priority 5: 07:00=active, 14:00=inactive")
+        assert dropped.before.startswith("calendar,1 at priority 10: 00:00=inactive; ")
+
+        await pilot.press("escape")
+        await until(lambda: app.screen is inspector)
+        await pilot.press("escape")
+        app.query_one(SlotTable).focus()
+        await pilot.press("U")
+        await until(lambda: isinstance(app.screen, SessionWritesScreen))
+        writes = app.screen.query_one("#writes", DataTable)
+        await until(lambda: writes.row_count == 2)
+        assert [str(c) for c in writes.get_row_at(0)][2:5] == [f"{AHU} SCH1 exc", "2 exc", "1 exc"]
+        assert [str(c) for c in writes.get_row_at(1)][2:5] == [f"{AHU} SCH1 Sun", "0 times", "2 times"]
+        writes.move_cursor(row=1)
+        await pilot.pause()
+        detail = str(app.screen.query_one("#detail").render())
+        assert f"wrote 09:15=active, 11:00=inactive to {AHU} {SCHEDULE} weekly-schedule[7], before: (none)" in detail
+        await pilot.press("u")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        assert "write (none) back to" in app.screen.question
+        await pilot.press("y")
+        await until(lambda: writes.row_count == 3)
+        raw = await app.runtime.client.read(AHU, SCHEDULE, "weekly-schedule")  # what the device holds
+        assert raw[6]["daySchedule"] == []
+        assert read_records()[-1].undoes == day.id and "undone" in str(writes.get_row_at(2)[5])

@@ -14,6 +14,7 @@ from aso_console.screens.write_modal import WriteScreen
 from aso_console.widgets.priority_panel import SlotTable
 from aso_runtime.bacnet import open_client
 from aso_runtime.closeout.audit import read_records
+from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, acknowledgement_text
 
 from .test_console import AHU, FAN_SPEED, opened, select_point
 from .waiting import until
@@ -118,3 +119,21 @@ async def test_quit_with_an_override_someone_else_took_over_asks_nothing_about_i
             assert slot8(app) == 71.0
         finally:
             await other.close()  # the building is gone with the console: nothing to release
+
+
+async def test_an_acknowledgement_shows_as_ack_and_in_full_below_at_80x24(cleanup_vlans):
+    async with opened(cleanup_vlans) as (app, pilot):
+        await pilot.resize_terminal(80, 24)
+        journal = app.runtime.audit  # an acknowledgement as the Alarms tab records it
+        text = acknowledgement_text("high-limit", "to-offnormal", "2026-11-29 17:02:03.00")
+        journal.append(journal.new_record(device=str(AHU), device_instance=AHU, object_id="analog-input,2",
+                                          property=ACKNOWLEDGE_ALARM, priority=None, index=None, before=None,
+                                          before_known=False, after=text, outcome="ok"))
+        table = await open_session_writes(app, pilot)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[2:5] == [f"{AHU} AI2 ack", "", "ack"]
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert f"acknowledged {text} of {AHU} analog-input,2" in detail
+        await pilot.press("u")
+        await until(lambda: any(n.startswith("Not undone") for n in app.notices), what="the refusal")
+        assert isinstance(app.screen, SessionWritesScreen)

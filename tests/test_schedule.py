@@ -26,6 +26,7 @@ from aso_runtime.bacnet import (
     BacnetError,
     BacnetRemoteError,
     InvalidInput,
+    ScheduleException,
     open_client,
     read_calendar,
     read_schedule,
@@ -38,8 +39,21 @@ from aso_runtime.bacnet.schedule_edit import (
     add_exception,
     drop_calendar_entry,
     drop_exception,
+    entries_text,
 )
 from aso_runtime.bacnet.schedule_text import calendar_entry_text, parse_calendar_entry
+from aso_runtime.closeout.audit import AuditJournal, read_records
+from aso_runtime.closeout.schedule_audit import (
+    DATE_LIST,
+    EXCEPTION_SCHEDULE,
+    WEEKLY_SCHEDULE,
+    audited_edit,
+    dates_text,
+    exceptions_text,
+    parse_dates,
+    parse_exceptions,
+)
+from aso_runtime.closeout.undo import check_undo, session_overrides, undo
 from aso_runtime.sim import SimulatedBuilding
 
 try:
@@ -396,3 +410,125 @@ def test_cli_adds_and_drops_a_calendar_date(sim_command):
     assert dropped.returncode == 0, dropped.stderr
     assert json.loads(dropped.stdout)["dates"] == ["*-12-25", "2026-12-24..2027-01-02",
                                                    "week-n-day month 11, 4th week, Thu"]
+
+
+# ----- the audit journal: edits recorded, undone only while the object still holds them --------------------
+
+
+async def test_a_day_edit_is_recorded_and_undo_writes_the_old_day_back(site):
+    _, client = site
+    journal = AuditJournal(tool="cli")
+    before = await read_schedule(client, AHU, SCHEDULE)
+    entries = [("09:00", "active"), ("11:30", "inactive")]
+    after, audited = await audited_edit(client, journal, AHU, SCHEDULE, WEEKLY_SCHEDULE, 6,
+                                        entries_text(before.days[5]), entries_text(entries),
+                                        lambda: write_day(client, AHU, SCHEDULE, "saturday", entries))
+    assert audited.warning is None and after.days[5] == entries
+    [record] = read_records()  # in the journal on disk
+    assert (record.device_instance, record.object_id, record.property, record.index, record.priority,
+            record.before, record.after, record.outcome) == (
+        AHU, SCHEDULE, "weekly-schedule", 6, None, "08:00=active, 12:00=inactive", "09:00=active, 11:30=inactive",
+        "ok")
+    assert session_overrides([record]) == []  # a schedule is not an override left on the site
+
+    plan = await check_undo(client, record, read_records())
+    assert plan.action == "write" and "08:00=active, 12:00=inactive back to 1001 schedule,1 weekly-schedule[6]" in (
+        plan.reason)
+    result = await undo(client, journal, record, read_records())
+    assert result.done and result.verified and result.record.undoes == record.id
+    raw = await client.read(AHU, SCHEDULE, "weekly-schedule")  # an independent, generic read
+    assert [tv["time"] for tv in raw[5]["daySchedule"]] == ["08:00:00.00", "12:00:00.00"]
+    again = await check_undo(client, record, read_records())
+    assert again.refused and f"already undone by {result.record.id}" in again.reason
+
+
+async def test_undo_of_an_exception_edit_is_refused_once_someone_changed_them(site):
+    _, client = site
+    journal = AuditJournal(tool="cli")
+    before = await read_schedule(client, AHU, SCHEDULE)
+    await audited_edit(client, journal, AHU, SCHEDULE, EXCEPTION_SCHEDULE, None, exceptions_text(before.exceptions),
+                       "", lambda: add_exception(client, AHU, SCHEDULE, "week-n-day 11, 4, fri",
+                                                 [("00:00", "inactive")], 8))
+    [record] = read_records()
+    assert record.before == "calendar,1 at priority 10: 00:00=inactive; 2026-12-31 at priority 5: 07:00=active, " \
+                            "14:00=inactive"
+    assert record.after.endswith("; week-n-day month 11, 4th week, Fri at priority 8: 00:00=inactive")
+    assert parse_exceptions(record.after)[2] == {"period": "week-n-day month 11, 4th week, Fri",
+                                                 "entries": [("00:00", "inactive")], "priority": 8}
+    edited = await read_schedule(client, AHU, SCHEDULE)
+    await write_exceptions(client, AHU, SCHEDULE, edited.exceptions[::-1])  # someone else, without a record
+    plan = await check_undo(client, record, read_records())
+    assert plan.refused and "no longer holds what audit" in plan.reason and "nothing was changed" in plan.reason
+    assert len(await client.read(AHU, SCHEDULE, "exception-schedule")) == 3  # nothing written
+
+
+async def test_calendar_edits_are_recorded_and_undone_newest_first(site):
+    _, client = site
+    journal = AuditJournal(tool="console")
+    listed = (await read_calendar(client, AHU, CALENDAR)).dates
+    await audited_edit(client, journal, AHU, CALENDAR, DATE_LIST, None, dates_text(listed), "",
+                       lambda: add_calendar_entry(client, AHU, CALENDAR, "2027-04-05"))
+    added = (await read_calendar(client, AHU, CALENDAR)).dates
+    await audited_edit(client, journal, AHU, CALENDAR, DATE_LIST, None, dates_text(added), "",
+                       lambda: drop_calendar_entry(client, AHU, CALENDAR, 1, expected="*-12-25"))
+    add, drop = read_records()
+    assert (add.property, add.before, add.after) == ("date-list", dates_text(listed), dates_text(added))
+    assert drop.after == "2026-12-24..2027-01-02; week-n-day month 11, 4th week, Thu; 2027-04-05"
+    first = await check_undo(client, add, read_records())  # the drop changed the list since
+    assert first.refused and f"written by {drop.user}@{drop.host} (console)" in first.reason
+    assert (await undo(client, journal, drop, read_records())).done
+    assert (await undo(client, journal, add, read_records())).done
+    assert (await read_calendar(client, AHU, CALENDAR)).dates == listed
+    assert len(await client.read(AHU, CALENDAR, "date-list")) == 3  # an independent, generic read
+
+
+async def test_a_refused_edit_is_recorded_with_its_error_and_is_not_undone(site):
+    _, client = site
+    journal = AuditJournal(tool="cli")
+    with pytest.raises(BacnetRemoteError, match="invalid-data-type"):
+        await audited_edit(client, journal, AHU, SCHEDULE, WEEKLY_SCHEDULE, 1, entries_text(WEEKDAY), "06:00=72.5",
+                           lambda: write_day(client, AHU, SCHEDULE, "monday", [("06:00", 72.5)], kind="analog"))
+    with pytest.raises(InvalidInput):  # refused before anything was sent: not a write, not recorded
+        await audited_edit(client, journal, AHU, SCHEDULE, WEEKLY_SCHEDULE, 1, "", "",
+                           lambda: write_day(client, AHU, SCHEDULE, "monday", [("25:00", "active")]))
+    [record] = read_records()
+    assert "invalid-data-type" in record.outcome and "\n" not in record.outcome and record.after == "06:00=72.5"
+    plan = await check_undo(client, record, read_records())
+    assert plan.refused and "failed" in plan.reason
+
+
+def test_the_recorded_texts_read_back_as_written():
+    exceptions = [{"period": "week-n-day month 11, 4th week, Thu", "calendar": None, "entries": [], "priority": 3},
+                  {"period": "calendar,1", "calendar": "calendar,1",
+                   "entries": [("07:00", "active"), ("14:00", "default")], "priority": 16}]
+    text = exceptions_text([ScheduleException(**e) for e in exceptions])
+    assert text == ("week-n-day month 11, 4th week, Thu at priority 3: (none); "
+                    "calendar,1 at priority 16: 07:00=active, 14:00=default")
+    assert parse_exceptions(text) == [{k: v for k, v in e.items() if k != "calendar"} for e in exceptions]
+    assert parse_exceptions("(none)") == [] and parse_dates(dates_text([])) == []
+    assert parse_dates(dates_text(["*-12-25", "week-n-day month 5, last 7 days, Mon"])) == [
+        "*-12-25", "week-n-day month 5, last 7 days, Mon"]
+    with pytest.raises(InvalidInput, match="expected 'PERIOD at priority N"):
+        parse_exceptions("2026-12-31: 07:00=active")
+
+
+def test_cli_edits_are_in_the_journal_and_undo_puts_them_back(sim_command):
+    schedule = ["schedule", "1001", "schedule,1"]
+    edited = aso(sim_command, *schedule, "--set", "wednesday", "06:00=active,19:00=inactive", "--yes")
+    assert edited.returncode == 0, edited.stderr
+    [record] = json.loads(aso(sim_command, "--json", "undo", "--list").stdout)["records"]
+    assert (record["tool"], record["property"], record["index"], record["priority"], record["before"],
+            record["after"]) == ("cli", "weekly-schedule", 3, None, "07:00=active, 18:00=inactive",
+                                 "06:00=active, 19:00=inactive")
+    undone = aso(sim_command, "undo", "--last", "--yes")
+    assert undone.returncode == 0, undone.stderr
+    assert f"undone {record['id']}: wrote 07:00=active, 18:00=inactive back to 1001 schedule,1 " \
+           "weekly-schedule[3]" in undone.stdout
+    assert json.loads(aso(sim_command, "--json", *schedule).stdout)["days"]["wednesday"] == [list(e) for e in WEEKDAY]
+
+    added = aso(sim_command, "calendar", "1001", "calendar,1", "--add", "2027-04-05", "--yes")
+    assert added.returncode == 0, added.stderr
+    again = aso(sim_command, "undo", record["id"], "--yes")  # already undone: refused in one line, exit 1
+    assert again.returncode == 1 and "already undone" in again.stderr and len(again.stderr.splitlines()) == 1
+    assert aso(sim_command, "undo", "--last", "--yes").returncode == 0  # the date added
+    assert "2027-04-05" not in json.loads(aso(sim_command, "--json", "calendar", "1001", "calendar,1").stdout)["dates"]

@@ -6,7 +6,9 @@ dates are listed in the device's order and numbered as ``aso calendar``
 numbers them (# is the date-list position). ``a`` adds a date, a range or
 a week-n-day (typed as ``aso calendar --add`` takes it), ``d`` drops the
 date under the cursor; each is confirmed naming the device and object,
-written, then read back: the list shows what the device holds.
+written, then read back: the list shows what the device holds. Each edit
+sent, done or refused, goes into the audit journal (the date list before
+and after, as text): U in Explore lists it and undoes it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from aso_runtime.bacnet import (
     schedule_edit,
 )
 from aso_runtime.bacnet.schedule_text import calendar_entry_text, parse_calendar_entry
+from aso_runtime.closeout.audit import AuditJournal
+from aso_runtime.closeout.schedule_audit import DATE_LIST, dates_text
 
 from ..widgets.key_bar import KeyBar
 from .schedule_view import EditForm, ReadBackView
@@ -70,8 +74,8 @@ class CalendarScreen(ReadBackView):
     ]
 
     def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *,
-                 read_only: bool = False) -> None:
-        super().__init__(client, device, object_id, read_only=read_only)
+                 read_only: bool = False, audit: AuditJournal | None = None) -> None:
+        super().__init__(client, device, object_id, read_only=read_only, audit=audit)
         self.calendar: Calendar | None = None
 
     def shown(self) -> Calendar | None:
@@ -132,9 +136,12 @@ class CalendarScreen(ReadBackView):
         if text is None:
             return
         number = len(calendar.dates) + 1
+        new = calendar_entry_text(parse_calendar_entry(text))
         await self._confirm_write(
-            f"Add date #{number} to {self._where()}?\n{calendar_entry_text(parse_calendar_entry(text))}",
-            lambda: schedule_edit.add_calendar_entry(self.client, self.device, self.object_id, text),
+            f"Add date #{number} to {self._where()}?\n{new}",
+            lambda: self._recorded(DATE_LIST, None, dates_text(calendar.dates), dates_text([*calendar.dates, new]),
+                                   lambda: schedule_edit.add_calendar_entry(self.client, self.device,
+                                                                            self.object_id, text)),
             f"Added date #{number} to {calendar.object_id}; read back as written")
 
     @work(exclusive=True, group="calendar-write", exit_on_error=False, name="Drop date")
@@ -144,8 +151,10 @@ class CalendarScreen(ReadBackView):
         await self._confirm_write(
             f"Drop date #{number} of {self._where()}?\n{shown}",
             # expected: refused if someone else changed that entry since it was read
-            lambda: schedule_edit.drop_calendar_entry(self.client, self.device, self.object_id, number,
-                                                      expected=shown),
+            lambda: self._recorded(DATE_LIST, None, dates_text(calendar.dates),
+                                   dates_text(calendar.dates[:number - 1] + calendar.dates[number:]),
+                                   lambda: schedule_edit.drop_calendar_entry(self.client, self.device,
+                                                                             self.object_id, number, expected=shown)),
             f"Dropped date #{number} of {calendar.object_id}; read back without it")
 
     def action_close(self) -> None:

@@ -314,7 +314,7 @@ class InspectorScreen(ReportsFailedWork, Dialog[None]):
 
         view = CalendarScreen if self.oid.type == "calendar" else ScheduleScreen
         self.app.push_screen(view(self.client, self.target.device, self.target.object_id,
-                                  read_only=self.target.read_only))
+                                  read_only=self.target.read_only, audit=self.audit))
 
     def action_close(self) -> None:
         if self._cov is not None:

@@ -7,13 +7,16 @@ the exception-schedule array index, as ``aso schedule`` numbers them).
 ``e`` edits a day (typed as ``DAY HH:MM=VALUE,...``), ``a`` adds an
 exception (period, entries, priority), ``d`` drops the exception under the
 cursor; each is confirmed naming the device and object, written, then read
-back (the view shows what the device holds). Enter on an exception that
+back (the view shows what the device holds). Each edit sent, done or
+refused, goes into the audit journal (the day, the exceptions before and
+after, as text): U in Explore lists it and undoes it. Enter on an exception that
 references a calendar (calendar,N) opens that calendar's date list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +31,7 @@ from aso_runtime.bacnet import (
     DeviceInfo,
     InvalidInput,
     Schedule,
+    ScheduleException,
     parse_day,
     parse_entries,
     read_schedule,
@@ -36,6 +40,13 @@ from aso_runtime.bacnet import (
 )
 from aso_runtime.bacnet.schedule_edit import entries_text, exception_text, value_text
 from aso_runtime.bacnet.schedule_text import parse_period
+from aso_runtime.closeout.audit import AuditJournal
+from aso_runtime.closeout.schedule_audit import (
+    EXCEPTION_SCHEDULE,
+    WEEKLY_SCHEDULE,
+    audited_edit,
+    exceptions_text,
+)
 
 from ..messages import ReportsFailedWork
 from ..widgets.key_bar import KeyBar
@@ -139,12 +150,31 @@ class ReadBackView(ReportsFailedWork, Dialog[None]):
     return what they show from ``shown`` (None until the first read).
     """
 
-    def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False) -> None:
+    def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False,
+                 audit: AuditJournal | None = None) -> None:
         super().__init__()
         self.client = client
         self.device = device
         self.object_id = object_id
         self.read_only = read_only
+        self._audit = audit
+
+    @property
+    def audit(self) -> AuditJournal:
+        """Where edits are recorded: the one given, else the console session's (U in Explore lists them)."""
+        if self._audit is None:
+            runtime = getattr(self.app, "runtime", None)
+            self._audit = runtime.audit if runtime is not None else AuditJournal(tool="console")
+        return self._audit
+
+    async def _recorded(self, prop: str, index: int | None, before: str, intended: str,
+                        edit: Callable[[], Awaitable[Any]]) -> Any:
+        """The edit with its audit record (a journal that cannot be written is told; the edit stands)."""
+        after, audited = await audited_edit(self.client, self.audit, self.device, self.object_id, prop, index,
+                                            before, intended, edit)
+        if audited.warning:
+            self.notify(audited.warning, severity="warning", title="Audit journal")
+        return after
 
     def shown(self) -> object | None:
         raise NotImplementedError
@@ -190,8 +220,9 @@ class ScheduleScreen(ReadBackView):
         Binding("r", "reload", "Reload", id="schedule.reload"),
     ]
 
-    def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False) -> None:
-        super().__init__(client, device, object_id, read_only=read_only)
+    def __init__(self, client: BacnetClient, device: DeviceInfo, object_id: str, *, read_only: bool = False,
+                 audit: AuditJournal | None = None) -> None:
+        super().__init__(client, device, object_id, read_only=read_only, audit=audit)
         self.schedule: Schedule | None = None
 
     def shown(self) -> Schedule | None:
@@ -269,7 +300,9 @@ class ScheduleScreen(ReadBackView):
         await self._confirm_write(
             f"Write {DAYS[day]} of {self._where()}?\n"
             f"now: {entries_text(schedule.days[day])}\nnew: {entries_text(entries)}",
-            lambda: write_day(self.client, self.device, self.object_id, day, entries, kind=schedule.kind),
+            lambda: self._recorded(WEEKLY_SCHEDULE, day + 1, entries_text(schedule.days[day]), entries_text(entries),
+                                   lambda: write_day(self.client, self.device, self.object_id, day, entries,
+                                                     kind=schedule.kind)),
             f"Wrote {DAYS[day]} of {schedule.object_id}; read back as written")
 
     @work(exclusive=True, group="schedule-write", exit_on_error=False, name="Add exception")
@@ -282,8 +315,11 @@ class ScheduleScreen(ReadBackView):
         await self._confirm_write(
             f"Add exception #{len(schedule.exceptions) + 1} to {self._where()}?\n"
             f"{period} at priority {priority}: {entries_text(entries)}",
-            lambda: schedule_edit.add_exception(self.client, self.device, self.object_id, period, entries, priority,
-                                                kind=schedule.kind),
+            lambda: self._recorded(
+                EXCEPTION_SCHEDULE, None, exceptions_text(schedule.exceptions),
+                exceptions_text([*schedule.exceptions, ScheduleException(period, None, entries, priority)]),
+                lambda: schedule_edit.add_exception(self.client, self.device, self.object_id, period, entries,
+                                                    priority, kind=schedule.kind)),
             f"Added exception #{len(schedule.exceptions) + 1} to {schedule.object_id}; read back as written")
 
     @work(exclusive=True, group="schedule-write", exit_on_error=False, name="Drop exception")
@@ -292,8 +328,11 @@ class ScheduleScreen(ReadBackView):
         shown = schedule.exceptions[number - 1]
         await self._confirm_write(
             f"Drop exception #{number} of {self._where()}?\n{exception_text(shown)}",
-            lambda: schedule_edit.drop_exception(self.client, self.device, self.object_id, number, expected=shown,
-                                                 kind=schedule.kind),
+            lambda: self._recorded(
+                EXCEPTION_SCHEDULE, None, exceptions_text(schedule.exceptions),
+                exceptions_text(schedule.exceptions[:number - 1] + schedule.exceptions[number:]),
+                lambda: schedule_edit.drop_exception(self.client, self.device, self.object_id, number,
+                                                     expected=shown, kind=schedule.kind)),
             f"Dropped exception #{number} of {schedule.object_id}; read back without it")
 
     @on(DataTable.RowSelected, "#exceptions")
@@ -304,7 +343,8 @@ class ScheduleScreen(ReadBackView):
             return
         from .calendar_view import CalendarScreen  # it builds on this module's form and view
 
-        self.app.push_screen(CalendarScreen(self.client, self.device, exception.calendar, read_only=self.read_only))
+        self.app.push_screen(CalendarScreen(self.client, self.device, exception.calendar, read_only=self.read_only,
+                                            audit=self.audit))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -126,6 +126,14 @@ async def add_calendar_entry(client: Any, device: Any, object_id: str | ObjectId
     return await _write_date_list(client, device, oid, [*entries, new], timeout)
 
 
+async def write_date_list(client: Any, device: Any, object_id: str | ObjectId, texts: list[str], *,
+                          timeout: float | None = None) -> Calendar:
+    """Replace a calendar's whole date-list with ``texts`` (as :func:`read_calendar` lists them; undo of an edit)."""
+    oid = _calendar_oid(object_id)
+    entries = [parse_calendar_entry(text) for text in texts]  # InvalidInput before anything is sent
+    return await _write_date_list(client, device, oid, entries, timeout)
+
+
 async def drop_calendar_entry(client: Any, device: Any, object_id: str | ObjectId, number: int, *,
                               expected: str | None = None, timeout: float | None = None) -> Calendar:
     """Remove date-list entry ``number`` (1-based, as listed); with ``expected``, only if it still reads so."""
@@ -139,4 +147,4 @@ async def drop_calendar_entry(client: Any, device: Any, object_id: str | ObjectI
 
 
 __all__ = ["add_calendar_entry", "add_exception", "drop_calendar_entry", "drop_exception", "entries_text",
-           "exception_text", "value_text"]
+           "exception_text", "value_text", "write_date_list"]

@@ -1,8 +1,13 @@
-"""``aso schedule`` and ``aso calendar``: show them; edit a day, an exception or a date with a question and a read-back."""
+"""``aso schedule`` and ``aso calendar``: show them; edit a day, an exception or a date with a question and a read-back.
+
+Every edit sent (done or refused) goes into the audit journal with the
+day, exceptions or dates before and after, as text; ``aso undo`` puts them back.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aso_runtime.bacnet import (
@@ -10,6 +15,7 @@ from aso_runtime.bacnet import (
     Calendar,
     InvalidInput,
     Schedule,
+    ScheduleException,
     parse_day,
     parse_entries,
     read_calendar,
@@ -25,7 +31,20 @@ from aso_runtime.bacnet.schedule_edit import (
     exception_text,
     value_text,
 )
-from aso_runtime.bacnet.schedule_text import parse_calendar_entry, parse_period
+from aso_runtime.bacnet.schedule_text import (
+    calendar_entry_text,
+    parse_calendar_entry,
+    parse_period,
+)
+from aso_runtime.closeout.audit import AuditJournal
+from aso_runtime.closeout.schedule_audit import (
+    DATE_LIST,
+    EXCEPTION_SCHEDULE,
+    WEEKLY_SCHEDULE,
+    audited_edit,
+    dates_text,
+    exceptions_text,
+)
 from aso_runtime.verbs.words import device_arg
 
 from .context import Context
@@ -91,6 +110,16 @@ def _listed(items: list, number: int, what: str, object_id: str) -> Any:
     return items[number - 1]
 
 
+async def _recorded(ctx: Context, client: Any, device: int | str, object_id: str, prop: str, index: int | None,
+                    before: str, intended: str, edit: Callable[[], Awaitable[Any]]) -> Any:
+    """The edit, in the audit journal (a journal that cannot be written is a warning: the edit is made)."""
+    after, audited = await audited_edit(client, AuditJournal(tool="cli"), device, object_id, prop, index, before,
+                                        intended, edit)
+    if audited.warning:
+        ctx.out.warn(audited.warning)
+    return after
+
+
 def _confirmed(ctx: Context, question: str, prompt: str = "write it?") -> bool:
     ctx.out.stderr.write(f"{question}\n{prompt} [y/N] ")
     ctx.out.stderr.flush()
@@ -136,7 +165,9 @@ async def _set_day(ctx: Context, device: int | str) -> int:
                                    f"  now: {entries_text(before.days[day])}\n"
                                    f"  new: {entries_text(entries)}"):
         return 1
-    after = await write_day(client, device, args.object, day, entries, kind=before.kind)  # BacnetError if it differs
+    after = await _recorded(ctx, client, device, before.object_id, WEEKLY_SCHEDULE, day + 1,
+                            entries_text(before.days[day]), entries_text(entries),
+                            lambda: write_day(client, device, args.object, day, entries, kind=before.kind))
     return _report(ctx, after, f"wrote {DAYS[day]} of {after.object_id}; reads back {entries_text(after.days[day])}")
 
 
@@ -155,7 +186,11 @@ async def _add_exception(ctx: Context, device: int | str) -> int:
     if ask and not _confirmed(ctx, f"{_where(before, args.device)}: add exception #{len(before.exceptions) + 1}\n"
                                    f"  {new}"):
         return 1
-    after = await add_exception(client, device, args.object, period, entries, priority, kind=before.kind)
+    added = ScheduleException(period.strip(), None, entries, priority)
+    after = await _recorded(ctx, client, device, before.object_id, EXCEPTION_SCHEDULE, None,
+                            exceptions_text(before.exceptions), exceptions_text([*before.exceptions, added]),
+                            lambda: add_exception(client, device, args.object, period, entries, priority,
+                                                  kind=before.kind))
     return _report(ctx, after, f"added exception #{len(after.exceptions)} to {after.object_id}; reads back "
                                f"{exception_text(after.exceptions[-1])}")
 
@@ -170,7 +205,11 @@ async def _drop_exception(ctx: Context, device: int | str) -> int:
     if ask and not _confirmed(ctx, f"{_where(before, args.device)}: drop exception #{number}\n"
                                    f"  {exception_text(shown)}", "drop it?"):
         return 1
-    after = await drop_exception(client, device, args.object, number, expected=shown, kind=before.kind)
+    left = before.exceptions[:number - 1] + before.exceptions[number:]
+    after = await _recorded(ctx, client, device, before.object_id, EXCEPTION_SCHEDULE, None,
+                            exceptions_text(before.exceptions), exceptions_text(left),
+                            lambda: drop_exception(client, device, args.object, number, expected=shown,
+                                                   kind=before.kind))
     return _report(ctx, after, f"dropped exception #{number} ({exception_text(shown)}) from {after.object_id}; "
                                f"{len(after.exceptions)} left")
 
@@ -206,9 +245,16 @@ async def _edit_calendar(ctx: Context, device: int | str) -> int:
     if ask and not _confirmed(ctx, f"{where}: {change}", f"{change.split()[0]} it?"):
         return 1
     if args.add is not None:
-        after = await add_calendar_entry(client, device, args.object, args.add)
+        intended = [*before.dates, calendar_entry_text(parse_calendar_entry(args.add))]
+        edit = lambda: add_calendar_entry(client, device, args.object, args.add)
+    else:
+        intended = before.dates[:args.drop - 1] + before.dates[args.drop:]
+        edit = lambda: drop_calendar_entry(client, device, args.object, args.drop,
+                                           expected=before.dates[args.drop - 1])
+    after = await _recorded(ctx, client, device, before.object_id, DATE_LIST, None, dates_text(before.dates),
+                            dates_text(intended), edit)
+    if args.add is not None:
         done = f"added date #{len(after.dates)} ({after.dates[-1]})"
     else:
-        after = await drop_calendar_entry(client, device, args.object, args.drop, expected=before.dates[args.drop - 1])
         done = f"dropped date #{args.drop} ({before.dates[args.drop - 1]})"
     return _report(ctx, after, f"{done} of {after.object_id}; {len(after.dates)} dates read back")

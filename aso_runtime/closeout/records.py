@@ -67,6 +67,11 @@ DEVICE_SERVICES = frozenset({"time-synchronization", "device-communication-contr
                              ACKNOWLEDGE_ALARM})
 
 
+# Schedule and calendar edits (``closeout.schedule_audit``) are recorded as whole values too, with no
+# priority (never an override): weekly-schedule (index = day 1..7), exception-schedule and date-list,
+# before/after as the text the tools print, which undo writes back.
+
+
 def acknowledgement_text(event_state: str, transition: str, time_stamp: str) -> str:
     """An acknowledge record's ``after``: 'high-limit (to-offnormal at 2026-11-29 17:02:03.00)'."""
     return f"{event_state} ({transition} at {time_stamp})"

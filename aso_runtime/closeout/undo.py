@@ -6,7 +6,9 @@ was empty. It happens only while the slot still holds what the write put
 there (``ledger.same_value``: 55 written, 55.0 read back); otherwise it is
 refused, naming the value there now and who changed it since when we know
 (a later write in the audit journal, an ASO's ledger). The undo is itself
-an audit record whose ``undoes`` names the record it undid.
+an audit record whose ``undoes`` names the record it undid. A schedule day,
+exception list or calendar date list is put back whole, under the same
+rule (``schedule_audit``): only while it still reads as the edit left it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from aso_runtime.bacnet import BacnetClient, BacnetError, InvalidInput
 from .audit import AuditError, AuditJournal
 from .audited import Audited, audited_write, read_slot
 from .records import ACKNOWLEDGE_ALARM, DEVICE_SERVICES, AuditRecord
+from .schedule_audit import SCHEDULE_PROPERTIES, read_now, restore
 
 log = logging.getLogger("aso.runtime")
 
@@ -167,6 +170,8 @@ async def check_undo(client: BacnetClient, record: AuditRecord, history: Sequenc
     if done is not None:
         return _refused(record, f"audit {record.id} was already undone by {done.id} "
                                 f"({done.user}@{done.host} {when(done)})")
+    if record.property in SCHEDULE_PROPERTIES:
+        return await _check_schedule(client, record, history)
     now = await read_slot(client, record.device, record.object_id, record.property, record.priority, record.index)
     if not same_value(record.after, now):
         return _refused(record, f"{slot_text(record)} no longer holds what audit {record.id} "
@@ -186,6 +191,16 @@ async def check_undo(client: BacnetClient, record: AuditRecord, history: Sequenc
                                      f"{value_words(now)} now)", now, True)
 
 
+async def _check_schedule(client: BacnetClient, record: AuditRecord, history: Sequence[AuditRecord]) -> UndoPlan:
+    """A day, the exceptions or the dates: compared as the text the record keeps (schedule_audit), whole."""
+    now = await read_now(client, record)
+    if now != record.after:
+        return _refused(record, f"{slot_text(record)} no longer holds what audit {record.id} wrote "
+                                f"({record.after}): it holds {now} now, {changed_by(record, now, history)}; "
+                                "nothing was changed", now, True)
+    return UndoPlan(record, "write", f"write {record.before} back to {slot_text(record)} (holds {now} now)", now, True)
+
+
 async def undo(client: BacnetClient, journal: AuditJournal, record: AuditRecord,
                history: Sequence[AuditRecord] = ()) -> UndoResult:
     """Check the slot again (:func:`check_undo`) and, if it still holds our value, restore it.
@@ -197,6 +212,8 @@ async def undo(client: BacnetClient, journal: AuditJournal, record: AuditRecord,
     plan = await check_undo(client, record, history)
     if plan.refused:
         return UndoResult(plan)
+    if record.property in SCHEDULE_PROPERTIES:  # the schedule helpers read back, and raise if it differs
+        return UndoResult(plan, await restore(client, journal, record, plan.now), True)
     value = None if plan.action == "release" else record.before
     audited = await audited_write(client, journal, record.device, record.object_id, value, record.priority,
                                   record.property, record.index, undoes=record.id)
