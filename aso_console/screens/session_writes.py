@@ -26,11 +26,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from aso_runtime.bacnet import BacnetClient, short_id
 from aso_runtime.closeout.audit import AuditError, AuditJournal
 from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, AuditRecord
-from aso_runtime.closeout.schedule_audit import (
-    DATE_LIST,
-    EXCEPTION_SCHEDULE,
-    WEEKLY_SCHEDULE,
-)
+from aso_runtime.closeout.schedule_audit import short_property, short_value
 from aso_runtime.closeout.undo import (
     HeldOverride,
     check_undo,
@@ -48,35 +44,6 @@ from .confirm import ConfirmScreen, TypeToConfirm
 from .dialog import Dialog
 
 NameOf = Callable[[AuditRecord], str]
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def short_property(record: AuditRecord) -> str:
-    """The property in the narrow Point column: a weekly-schedule day as its name, the others as one word."""
-    if record.property == WEEKLY_SCHEDULE and record.index is not None and 1 <= record.index <= 7:
-        return f" {_DAYS[record.index - 1]}"
-    return {"present-value": "", ACKNOWLEDGE_ALARM: " ack", EXCEPTION_SCHEDULE: " exc",
-            DATE_LIST: " dates"}.get(record.property, f" {record.property}")
-
-
-def short_value(record: AuditRecord, value: object) -> str | None:
-    """A Before/After cell (8 wide) for what is not one value: a day, the exceptions or the dates as a count
-    ('2 times', '3 exc', '4 dates'), an acknowledgement as 'ack'; None for the others. The detail line
-    below the table tells them in full."""
-    if record.property == ACKNOWLEDGE_ALARM:
-        return "ack" if value is not None else ""
-    if record.property not in (WEEKLY_SCHEDULE, EXCEPTION_SCHEDULE, DATE_LIST) or not isinstance(value, str):
-        return None
-    if value.strip() == "(none)":
-        items = 0
-    elif record.property == WEEKLY_SCHEDULE:
-        items = value.count("=")  # HH:MM=VALUE, ...
-    else:
-        items = len(value.split("; "))  # schedule_audit joins exceptions and dates so
-    word = {WEEKLY_SCHEDULE: "time", EXCEPTION_SCHEDULE: "exc", DATE_LIST: "date"}[record.property]
-    return f"{items} {word}{'s' if items != 1 and word != 'exc' else ''}"
-
 
 def names_from(site: Site) -> NameOf:
     """A record's point name as the site knows it (its object id when unknown)."""

@@ -15,7 +15,8 @@ import time
 
 from aso_runtime.bacnet import BacnetError, InvalidInput
 from aso_runtime.closeout.audit import AuditJournal
-from aso_runtime.closeout.records import AuditRecord
+from aso_runtime.closeout.records import ACKNOWLEDGE_ALARM, AuditRecord
+from aso_runtime.closeout.schedule_audit import short_value
 from aso_runtime.closeout.undo import (
     LIFE_SAFETY,
     check_undo,
@@ -104,9 +105,12 @@ def _list(ctx: Context, records: list[AuditRecord], limit: int) -> int:
             outcome += f" (undone by {undone[r.id].id})"
         elif r.undoes:
             outcome += f" (undo of {r.undoes})"
+        # A day, the exceptions, the dates or an acknowledgement in a word or two: in full with --json.
+        before = (short_value(r, r.before) or value_words(r.before) if r.before_known
+                  else "" if r.property == ACKNOWLEDGE_ALARM else "?")  # an acknowledgement has no before
+        after = short_value(r, r.after) or ("released" if r.after is None else value_words(r.after))
         rows.append([r.id, time.strftime("%m-%d %H:%M:%S", time.localtime(r.time)), f"{r.user}@{r.host}", r.tool,
-                     slot_text(r), value_words(r.before) if r.before_known else "?",
-                     "released" if r.after is None else value_words(r.after), outcome])
+                     slot_text(r), before, after, outcome])
         styles.append("dim" if r.id in undone or r.outcome != "ok" else None)
     ctx.out.table(LIST_COLUMNS, rows, styles=styles)
     if len(records) > len(shown):

@@ -41,7 +41,7 @@ from aso_runtime.bacnet.schedule_edit import (
 
 from .audit import AuditError, AuditJournal
 from .audited import Audited, device_fields, one_line
-from .records import AuditRecord
+from .records import ACKNOWLEDGE_ALARM, AuditRecord
 
 WEEKLY_SCHEDULE = "weekly-schedule"
 EXCEPTION_SCHEDULE = "exception-schedule"
@@ -167,3 +167,36 @@ async def restore(client: BacnetClient, journal: AuditJournal, record: AuditReco
 
 __all__ = ["DATE_LIST", "EXCEPTION_SCHEDULE", "SCHEDULE_PROPERTIES", "WEEKLY_SCHEDULE", "audited_edit",
            "dates_text", "exceptions_text", "parse_dates", "parse_exceptions", "read_now", "restore", "shown"]
+
+
+# ----- in a narrow column (the console's U, `aso undo --list`) ------------------------------------------
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def short_property(record: AuditRecord) -> str:
+    """The property in the narrow Point column: a weekly-schedule day as its name, the others as one word."""
+    if record.property == WEEKLY_SCHEDULE and record.index is not None and 1 <= record.index <= 7:
+        return f" {_DAYS[record.index - 1]}"
+    return {"present-value": "", ACKNOWLEDGE_ALARM: " ack", EXCEPTION_SCHEDULE: " exc",
+            DATE_LIST: " dates"}.get(record.property, f" {record.property}")
+
+
+def short_value(record: AuditRecord, value: object) -> str | None:
+    """A Before/After cell (8 wide; `aso undo --list` too) for what is not one value: a day, the exceptions or the dates as a count
+    ('2 times', '3 exc', '4 dates'), an acknowledgement as 'ack', a recipient list as '2 entries'; None for the others. The detail line
+    below the table tells them in full."""
+    if record.property == ACKNOWLEDGE_ALARM:
+        return "ack" if value is not None else ""
+    if record.property == "recipient-list" and isinstance(value, list):
+        return f"{len(value)} entr{'y' if len(value) == 1 else 'ies'}"
+    if record.property not in (WEEKLY_SCHEDULE, EXCEPTION_SCHEDULE, DATE_LIST) or not isinstance(value, str):
+        return None
+    if value.strip() == "(none)":
+        items = 0
+    elif record.property == WEEKLY_SCHEDULE:
+        items = value.count("=")  # HH:MM=VALUE, ...
+    else:
+        items = len(value.split("; "))  # schedule_audit joins exceptions and dates so
+    word = {WEEKLY_SCHEDULE: "time", EXCEPTION_SCHEDULE: "exc", DATE_LIST: "date"}[record.property]
+    return f"{items} {word}{'s' if items != 1 and word != 'exc' else ''}"
