@@ -60,7 +60,17 @@ NOT_SUPPORTED = ("unrecognized-service", "service-request-denied", "optional-fun
 # Sized to fit 80 columns with the cell padding; wider screens give the object name the room.
 COLUMNS = (("device", "Device", 10), ("object", "Object", 18), ("state", "State", 10), ("acked", "Acked", 6),
            ("since", "Since", 8), ("p", "Pri", 3), ("notify", "Notify", 5), ("via", "Via", 3))
-WIDE = 100  # from this width the object column grows
+DEVICE_MORE = 8  # a wider screen first gives the device its whole name ("2001 VAV-1-01"), then the object
+
+
+def column_widths(screen_width: int) -> dict[str, int]:
+    """Each column's width: the 80-column sizes, the room left over to the device's and the object's names."""
+    widths = {key: width for key, _, width in COLUMNS}
+    used = sum(widths.values()) + 2 * len(COLUMNS) + 2  # cell padding, the scroll bar
+    extra = max(0, screen_width - used)
+    widths["device"] += min(DEVICE_MORE, extra)
+    widths["object"] += max(0, extra - DEVICE_MORE)
+    return widths
 
 
 class AlarmsPane(Pane):
@@ -97,9 +107,9 @@ class AlarmsPane(Pane):
 
     def on_mount(self) -> None:
         self.table = self.query_one("#alarm-table", DataTable)
-        extra = max(0, self.app.size.width - WIDE)
-        for key, label, width in COLUMNS:
-            self.table.add_column(label, key=key, width=width + (extra if key == "object" else 0))
+        widths = column_widths(self.app.size.width)
+        for key, label, _ in COLUMNS:
+            self.table.add_column(label, key=key, width=widths[key])
         # Notifications reach the console whichever tab is shown: listen from the start.
         self._stop_listening = listen_for_events(self.client, self.notices.append)
         self.set_interval(FLUSH_SECONDS, self._flush_notices)
