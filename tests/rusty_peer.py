@@ -14,7 +14,10 @@ import asyncio
 import itertools
 import socket
 
+import pytest
 import rusty_bacnet as rb
+
+from aso_runtime.bacnet import open_client
 
 LOOPBACK = "127.0.0.1"
 LOOPBACK_BROADCAST = "127.255.255.255"
@@ -144,3 +147,13 @@ def rusty_zoo(instance: int, port: int) -> tuple[rb.BACnetServer, list[str]]:
     server.add_lift(1, "Lift 1", 4)
     served += ["channel", "lift"]
     return server, served
+
+
+@pytest.fixture
+async def ours():
+    """Our client (bacpypes3 underneath) on its own loopback port (import it into a test module to use it)."""
+    client = await open_client(address=f"127.0.0.1/8:{free_port()}", timeout=2.0)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -65,7 +65,6 @@ from aso_runtime.bacnet import (  # noqa: E402
     DeviceInfo,
     InvalidInput,
     discover_objects,
-    open_client,
     read_many,
     who_is,
 )
@@ -86,6 +85,7 @@ from aso_runtime.bacnet.local import (  # noqa: E402
 from .rusty_peer import (  # noqa: E402
     free_port,
     local_value,
+    ours,  # noqa: F401 (a fixture)
     rusty_client,
     rusty_oid,
     rusty_prop,
@@ -142,16 +142,6 @@ async def rusty_device():
         yield RustyDevice(server, f"127.0.0.1:{port}", RUSTY_INSTANCE)
     finally:
         await server.stop()
-
-
-@pytest.fixture
-async def ours():
-    """Our client (bacpypes3 underneath) on its own loopback port."""
-    client = await open_client(address=f"127.0.0.1/8:{free_port()}", timeout=2.0)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 def our_address(client: BacnetClient) -> str:

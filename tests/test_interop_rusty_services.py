@@ -48,7 +48,6 @@ import pytest
 
 rb = pytest.importorskip("rusty_bacnet")
 
-from aso_runtime.bacnet import open_client  # noqa: E402
 from aso_runtime.bacnet.alarms import acknowledge_alarm, get_alarm_summary, get_event_information  # noqa: E402
 from aso_runtime.bacnet.errors import BacnetRemoteError, BacnetTimeout  # noqa: E402
 from aso_runtime.bacnet.local import (  # noqa: E402
@@ -71,7 +70,7 @@ from aso_runtime.sim import devices as sim_devices  # noqa: E402
 from aso_runtime.sim import trends as sim_trends  # noqa: E402
 from aso_runtime.sim.management import DEFAULT_PASSWORD  # noqa: E402
 
-from .rusty_peer import free_port, rusty_client  # noqa: E402
+from .rusty_peer import free_port, ours, rusty_client  # noqa: E402, F401 (ours is a fixture)
 
 P, PV, OT = rb.PropertyIdentifier, rb.PropertyValue, rb.ObjectType
 RUSTY_INSTANCE = 4322
@@ -141,15 +140,6 @@ async def rusty_device():
         yield RustyDevice(server, f"127.0.0.1:{port}", reinitialized)
     finally:
         await server.stop()
-
-
-@pytest.fixture
-async def ours():
-    client = await open_client(address=f"127.0.0.1/8:{free_port()}", timeout=2.0)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def enough_records(device: RustyDevice, count: int = 5) -> None:
