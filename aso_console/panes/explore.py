@@ -3,9 +3,9 @@
 It owns everything about exploring the site: discovery (devices stream into
 the tree as their I-Ams arrive, then every device's points load in the
 background so ``/`` filters the whole site), the selection, live values (COV
-for the rows on screen, RPM polling for the rest) and writing points. Its
-timers are its own. Work runs in workers that simply raise: failures reach
-the app's one handler (see ``messages.Pane``).
+for the rows on screen, RPM polling for the rest); writing points is its
+base, ``explore_writing.py``. Its timers are its own. Work runs in workers
+that simply raise: failures reach the app's one handler (see ``messages.Pane``).
 """
 
 from __future__ import annotations
@@ -24,31 +24,27 @@ from textual.reactive import reactive
 
 from aso_runtime.bacnet import (
     BacnetError,
-    Priority,
     is_commandable,
     parse_object_id,
     who_is_router_to_network,
 )
-from aso_runtime.closeout.audited import Audited, audited_write
 
 from ..cov import CovWatcher
 from ..live import LivePoller
 from ..liveness import QUIET_BEFORE_CHECK
-from ..messages import DevicesChanged, Pane, PointsChanged
+from ..messages import DevicesChanged, PointsChanged
 from ..runtime import ConsoleRuntime
 from ..site import Site
 from ..site_loader import SiteLoader
 from ..widgets.device_tree import DeviceTree, NodeData
+from .explore_writing import ExploreWriting
 from ..widgets.info_line import InfoLine
 from ..widgets.point_table import PointTable
 from ..widgets.priority_panel import PriorityPanel, SlotTable
 from ..widgets.site_navigator import SiteNavigator
 from ..screens.bbmd_tables import default_bbmd
-from ..screens.confirm import TypeToConfirm
 from ..screens.device_actions import DeviceActionsScreen
 from ..screens.inspector import Inspected, InspectorScreen
-from ..screens.session_writes import SessionWritesScreen, names_from
-from ..screens.write_modal import WriteRequest, WriteScreen
 
 log = logging.getLogger("aso.console")
 
@@ -57,7 +53,7 @@ SHORT = 34  # rows below which the priority array shares the height with the poi
 FIRST_HINT = "Enter opens a device, Tab goes to its points, w writes, ? shows every key"
 
 
-class ExplorePane(Pane):
+class ExplorePane(ExploreWriting):
     """Browse, watch and command the site's points."""
 
     DEFAULT_CSS = """
@@ -435,78 +431,6 @@ class ExplorePane(Pane):
         self.app.push_screen(DeviceActionsScreen(
             self.client, self.site.devices[instance], self.runtime.audit, read_only=self.read_only,
             changed=lambda i: self.post_message(DevicesChanged([i])), bbmd=default_bbmd(self.runtime)))
-
-    # ----- writing -----------------------------------------------------------------------------------
-
-    def refuse_if_read_only(self) -> bool:
-        if self.read_only:
-            self.notify("Read-only mode (--read-only): writes and releases are disabled.", severity="warning",
-                        title="Refused")
-        return self.read_only
-
-    @on(PointTable.WriteRequested)
-    def _write_point(self, message: PointTable.WriteRequested) -> None:
-        self.request_write(message.instance, message.object_id, 8)
-
-    @on(SlotTable.WriteSlot)
-    def _write_slot(self, message: SlotTable.WriteSlot) -> None:
-        if self.panel.object_id is not None:
-            self.request_write(self.panel.instance, self.panel.object_id, message.priority)
-
-    @on(SlotTable.ReleaseSlot)
-    def _release_slot(self, message: SlotTable.ReleaseSlot) -> None:
-        if self.panel.object_id is not None and not self.refuse_if_read_only():
-            self.release(self.panel.instance, self.panel.object_id, message.priority)
-
-    @work(exclusive=True, group="write", exit_on_error=False, name="Write")
-    async def request_write(self, instance: int, object_id: str, priority: int) -> None:
-        """Ask for the value in the write modal, write it, read the array back."""
-        if self.refuse_if_read_only():
-            return
-        if not is_commandable(parse_object_id(object_id)):
-            self.notify(f"{object_id} is not commandable: no priority to write at", severity="warning")
-            return
-        point = await self.loader.point_for_write(instance, object_id)
-        request: WriteRequest | None = await self.app.push_screen_wait(WriteScreen(point, priority))
-        if request is None:
-            return
-        device = self.site.devices[instance].info
-        self._unrecorded(await audited_write(self.client, self.runtime.audit, device, object_id, request.value,
-                                             request.priority))
-        log.warning("operator wrote %r to device %s %s at priority %d", request.value, instance, object_id,
-                    request.priority)
-        self.notify(f"Wrote {request.value} to {object_id} at priority {request.priority}", title="Written")
-        self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
-
-    @work(exclusive=True, group="write", exit_on_error=False, name="Release")
-    async def release(self, instance: int, object_id: str, priority: int) -> None:
-        if Priority(priority).life_safety:
-            # The same rule as writing there, F2 and the CLI: the point's name, typed.
-            name = self.panel.point_name or object_id
-            typed = await self.app.push_screen_wait(TypeToConfirm(
-                f"Release life-safety priority {priority} of {name}?", name))
-            if typed is None:
-                return
-        device = self.site.devices[instance].info
-        self._unrecorded(await audited_write(self.client, self.runtime.audit, device, object_id, None, priority))
-        log.warning("operator released device %s %s at priority %d", instance, object_id, priority)
-        self.notify(f"Released {object_id} at priority {priority}", title="Released")
-        self._show_array(instance, object_id, await self.client.priority_array(device, object_id))
-
-    def _unrecorded(self, audited: Audited) -> None:
-        if audited.warning:
-            self.notify(audited.warning, severity="warning", title="Audit journal")
-
-    # ----- this session's writes ---------------------------------------------------------------------
-
-    def action_session_writes(self) -> None:
-        """This session's writes and releases; u undoes one (the shown priority array is read again after)."""
-        def refresh(_: None) -> None:
-            if self.panel.object_id is not None:
-                self.show_priority_array(self.panel.instance, self.panel.object_id)
-
-        self.app.push_screen(SessionWritesScreen(self.client, self.runtime.audit, read_only=self.read_only,
-                                                 name_of=names_from(self.site)), refresh)
 
     # ----- filter (the navigator owns it) ------------------------------------------------------------
 
