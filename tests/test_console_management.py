@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import Checkbox, DataTable, Input, Select
 
 from aso_console.app import AsoConsoleApp
 from aso_console.runtime import ConsoleOptions
@@ -191,3 +191,28 @@ async def test_bbmd_tables_of_the_demo_building_over_loopback():
             assert f"127.0.0.1:{port + 1}" in [str(fdt.get_row_at(r)[0]) for r in range(fdt.row_count)]
             bdt = app.screen.query_one("#bdt", DataTable)
             assert [str(c) for c in bdt.get_row_at(0)] == [f"127.0.0.1:{port}", "255.255.255.255"]
+
+
+async def test_broadcast_time_sync_over_the_demo_sets_every_clock_of_the_network():
+    """The demo on loopback UDP: VAV-1-01 is 2:3, so the second tick box offers network 2; one broadcast
+    through the building's router sets the clock of every device there, not only the one managed."""
+    with lease_many(range(50100, 50200, 2), 1) as (port,), lease_many(range(port + 1, port + 2), 1):
+        app = AsoConsoleApp(options=ConsoleOptions(demo=True, demo_port=port, demo_step=0.2, release_orphans=False),
+                            poll_interval=0.3)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await discovered(app, pilot)
+            building = app.runtime.building
+            on_network_2 = [i for i, d in app.site.devices.items() if str(d.info.address).startswith("2:")]
+            assert VAV in on_network_2 and len(on_network_2) >= 6
+            for instance in on_network_2:  # three days slow, as a controller that lost its clock
+                building.application(instance).device_object._clock_offset = -3 * 86400.0
+            screen = await manage(app, pilot)
+            box = screen.query_one("#broadcast", Checkbox)
+            assert not box.disabled and not box.value  # offered, never chosen for the technician
+            box.value = True
+            await pilot.press("t")
+            question = await confirm(app, pilot)
+            assert question.startswith("BROADCAST") and "every device of network 2" in question
+            await until(lambda: all(abs(building.application(i).device_object.clock_offset) < 60
+                                    for i in on_network_2))
+            assert [r.outcome for r in journal(app, "time-synchronization")] == ["ok"]
