@@ -6,12 +6,15 @@ notification-class,1; it is tripped as on site, by overriding the airflow setpoi
 
 from __future__ import annotations
 
+from aso_console.app import AsoConsoleApp
+from aso_console.runtime import ConsoleOptions
 from aso_console.screens.confirm import ConfirmScreen
 from aso_runtime.bacnet import read_recipients
 from aso_runtime.closeout.audit import read_records
 from aso_runtime.sim.alarms import set_recipients
 
-from .test_console import opened, until
+from .ports import lease_many
+from .test_console import discovered, opened, until
 from .waiting import until as wait_for
 
 VAV = 2001
@@ -141,3 +144,28 @@ async def test_an_acknowledgement_the_device_refuses_is_one_line_and_recorded_as
         acks = [r for r in read_records() if r.property == "acknowledge-alarm"]
         assert len(acks) == 1 and "invalid-time-stamp" in acks[0].outcome
         assert acks[0].after == f"high-limit (to-offnormal at {listed})"
+
+
+async def test_over_udp_the_controller_finds_the_console_behind_the_bbmd_and_its_notification_arrives():
+    """The demo on loopback UDP (ports 50000-50099): the console is a foreign device of the building's BBMD and
+    the VAV is 2:3 behind its router. After consent the VAV must find device 4194302 by itself (Who-Is through
+    the router and the BBMD) and deliver a confirmed notification there: what a real site asks of it."""
+    with lease_many(range(50000, 50100, 2), 1) as (port,), lease_many(range(port + 1, port + 2), 1):
+        app = AsoConsoleApp(options=ConsoleOptions(demo=True, demo_port=port, demo_step=0.2, release_orphans=False),
+                            poll_interval=0.3)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await discovered(app, pilot)
+            building, client = app.runtime.building, app.runtime.client
+            set_recipients(building.point(VAV, NC), [])  # only our own entry can bring a notification
+            await client.write(VAV, ZONE_TEMP, True, property="out-of-service")
+            await client.write(VAV, ZONE_TEMP, 85.0)  # a hot reading at the sensor: high-limit
+            await pilot.press("f9")
+            pane = app.alarms
+            await until(lambda: ROW in pane.rows and not pane.sweeping)
+            await pilot.press("n")
+            await answer_yes(app, pilot, NC, str(VAV))
+            await until(lambda: pane.enrollments)
+            await client.write(VAV, ZONE_TEMP, 70.0)  # back to normal: the VAV tells us
+            await until(lambda: pane.rows[ROW].event_state == "normal" and pane.rows[ROW].via == "EVT")
+            assert pane.heard_count >= 1
+            await client.write(VAV, ZONE_TEMP, False, property="out-of-service")
