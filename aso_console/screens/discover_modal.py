@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Label
 
 from aso_runtime.bacnet import MAX_INSTANCE
 
-from .dialog import Dialog
+from .dialog import FormDialog
 
 
 @dataclass(frozen=True)
@@ -24,18 +24,8 @@ class DiscoverRequest:
     network: int | None = None
 
 
-class DiscoverScreen(Dialog[DiscoverRequest | None]):
-    DEFAULT_CSS = """
-    DiscoverScreen { align: center middle; }
-    DiscoverScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
-    DiscoverScreen Label { width: 100%; }
-    DiscoverScreen .row { height: 3; }
-    DiscoverScreen .row Label { width: 16; padding: 1 0 0 0; }
-    DiscoverScreen .row Input { width: 1fr; }
-    DiscoverScreen #error { color: $error; height: auto; }
-    DiscoverScreen .buttons { height: auto; }
-    DiscoverScreen Button { margin: 0 1 0 0; }
-    """
+class DiscoverScreen(FormDialog[DiscoverRequest | None]):
+    DEFAULT_CSS = "DiscoverScreen .row Label { width: 16; }"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="discover.cancel")]
 
     def compose(self) -> ComposeResult:

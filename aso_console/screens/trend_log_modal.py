@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label
 
 from aso_runtime.bacnet import MAX_INSTANCE, InvalidInput, parse_object_id
 
-from .dialog import Dialog
+from .dialog import FormDialog
 
 DEFAULT_WINDOW = "24h"
 MAX_WINDOW_SECONDS = 7 * 24 * 3600  # a week: a 10,000-record log at one a minute
@@ -59,18 +59,7 @@ def parse_request(target: str, window: str) -> TrendLogRequest:
     return TrendLogRequest(device, str(oid), parse_window(window or DEFAULT_WINDOW))
 
 
-class TrendLogScreen(Dialog[TrendLogRequest | None]):
-    DEFAULT_CSS = """
-    TrendLogScreen { align: center middle; }
-    TrendLogScreen > Vertical { width: 64; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
-    TrendLogScreen Label { width: 100%; }
-    TrendLogScreen .row { height: 3; }
-    TrendLogScreen .row Label { width: 12; padding: 1 0 0 0; }
-    TrendLogScreen .row Input { width: 1fr; }
-    TrendLogScreen #error { color: $error; height: auto; }
-    TrendLogScreen .buttons { height: auto; }
-    TrendLogScreen Button { margin: 0 1 0 0; }
-    """
+class TrendLogScreen(FormDialog[TrendLogRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="trend_log.cancel")]
 
     def __init__(self, target: str = "") -> None:
